@@ -1,0 +1,6 @@
+//! Server functions, by resource. Each one is thin: authenticate, authorize, validate, call
+//! the store, map errors. Rules live in `domain`, rights in `auth`, SQL in `store`.
+
+pub mod dialogs;
+pub mod messages;
+pub mod session;

@@ -1,0 +1,217 @@
+//! The one place that decides what a user may see and do (A2, A3, D4).
+//!
+//! The rule, in words:
+//! - Owners, admins and supervisors see every dialog of their account.
+//! - An operator sees a dialog when they take part in it (assignee, initiator, co-assignee,
+//!   observer), or when they may view its line and the dialog is waiting in the queue or
+//!   closed, or when its line lets all users view.
+//! - Sending a message to the client needs: seeing the dialog, the dialog being active, and
+//!   "send" on its line (owners and admins always have it).
+//! - Notes need only seeing the dialog.
+//!
+//! The rule exists twice by necessity: in Rust (`can_view`, for live events) and in SQL
+//! (`push_dialog_scope`, for lists). Both live here, and a test checks they agree.
+
+use std::collections::HashMap;
+
+use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use super::CurrentUser;
+use crate::domain::{AccountId, AccountRole, DialogStatus, LineId, UserId, event::DialogFacts};
+use crate::error::AppResult;
+use crate::store;
+
+/// A user's rights on one line (direct and through their groups, merged).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineRights {
+    pub view: bool,
+    pub send: bool,
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Access {
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    pub role: AccountRole,
+    pub lines: HashMap<LineId, LineRights>,
+    /// Lines with "all users may view".
+    pub public_lines: Vec<LineId>,
+}
+
+impl Access {
+    pub async fn load(pool: &PgPool, user: &CurrentUser) -> AppResult<Access> {
+        let (lines, public_lines) =
+            store::access::line_rights(pool, user.account_id, user.user_id).await?;
+        Ok(Access {
+            account_id: user.account_id,
+            user_id: user.user_id,
+            role: user.role,
+            lines,
+            public_lines,
+        })
+    }
+
+    fn rights(&self, line: LineId) -> LineRights {
+        self.lines.get(&line).copied().unwrap_or_default()
+    }
+
+    /// May this user see a dialog with these facts?
+    pub fn can_view(&self, facts: &DialogFacts) -> bool {
+        if self.role.sees_everything() {
+            return true;
+        }
+        let takes_part = facts.assignee_id == Some(self.user_id)
+            || facts.participant_ids.contains(&self.user_id);
+        let line_viewer = self.rights(facts.line_id).view
+            && matches!(
+                facts.status,
+                DialogStatus::New | DialogStatus::Returned | DialogStatus::Closed
+            );
+        takes_part || line_viewer || self.public_lines.contains(&facts.line_id)
+    }
+
+    /// May this user send a message to the client in this dialog?
+    pub fn can_send(&self, facts: &DialogFacts) -> bool {
+        self.can_view(facts)
+            && facts.status.is_active()
+            && (self.role.is_admin() || self.rights(facts.line_id).send)
+    }
+
+    /// May this user write an internal note in this dialog?
+    pub fn can_note(&self, facts: &DialogFacts) -> bool {
+        self.can_view(facts)
+    }
+
+    /// May this user change this line's settings?
+    pub fn can_admin_line(&self, line: LineId) -> bool {
+        self.role.is_admin() || self.rights(line).admin
+    }
+
+    /// Appends ` AND (...)` limiting `alias` (the dialogs table) to what `can_view` allows,
+    /// including the account. Every dialog query goes through this.
+    pub fn push_dialog_scope(&self, qb: &mut QueryBuilder<Postgres>, alias: &str) {
+        qb.push(format!(" AND {alias}.account_id = "));
+        qb.push_bind(self.account_id);
+        if self.role.sees_everything() {
+            return;
+        }
+        let viewable: Vec<i64> = self
+            .lines
+            .iter()
+            .filter(|(_, r)| r.view)
+            .map(|(l, _)| l.0)
+            .collect();
+        let public: Vec<i64> = self.public_lines.iter().map(|l| l.0).collect();
+        qb.push(format!(" AND ({alias}.assignee_id = "));
+        qb.push_bind(self.user_id);
+        qb.push(format!(
+            " OR EXISTS (SELECT 1 FROM dialog_participants p WHERE p.dialog_id = {alias}.id AND p.user_id = "
+        ));
+        qb.push_bind(self.user_id);
+        qb.push(format!(") OR ({alias}.line_id = ANY("));
+        qb.push_bind(viewable);
+        qb.push(format!(
+            ") AND {alias}.status IN ('new', 'returned', 'closed')) OR {alias}.line_id = ANY("
+        ));
+        qb.push_bind(public);
+        qb.push("))");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operator(lines: &[(i64, LineRights)]) -> Access {
+        Access {
+            account_id: AccountId(1),
+            user_id: UserId(10),
+            role: AccountRole::Operator,
+            lines: lines.iter().map(|(l, r)| (LineId(*l), *r)).collect(),
+            public_lines: vec![],
+        }
+    }
+
+    fn facts(line: i64, status: DialogStatus, assignee: Option<i64>) -> DialogFacts {
+        DialogFacts {
+            line_id: LineId(line),
+            status,
+            assignee_id: assignee.map(UserId),
+            participant_ids: assignee.map(UserId).into_iter().collect(),
+        }
+    }
+
+    const VIEW: LineRights = LineRights {
+        view: true,
+        send: false,
+        admin: false,
+    };
+    const SEND: LineRights = LineRights {
+        view: true,
+        send: true,
+        admin: false,
+    };
+
+    #[test]
+    fn an_operator_sees_the_queue_of_lines_they_may_view() {
+        let a = operator(&[(1, VIEW)]);
+        assert!(a.can_view(&facts(1, DialogStatus::New, None)));
+        assert!(a.can_view(&facts(1, DialogStatus::Returned, None)));
+        assert!(!a.can_view(&facts(2, DialogStatus::New, None)));
+    }
+
+    #[test]
+    fn an_accepted_dialog_belongs_to_its_assignee() {
+        let a = operator(&[(1, SEND)]);
+        assert!(!a.can_view(&facts(1, DialogStatus::InWork, Some(99))));
+        assert!(a.can_view(&facts(1, DialogStatus::InWork, Some(10))));
+    }
+
+    #[test]
+    fn a_co_assignee_sees_the_dialog_even_without_line_rights() {
+        let a = operator(&[]);
+        let mut f = facts(5, DialogStatus::InWork, Some(99));
+        f.participant_ids.push(UserId(10));
+        assert!(a.can_view(&f));
+        assert!(!a.can_send(&f), "no send right on the line");
+        assert!(a.can_note(&f));
+    }
+
+    #[test]
+    fn a_user_without_send_can_read_but_not_reply() {
+        let a = operator(&[(1, VIEW)]);
+        let f = facts(1, DialogStatus::New, None);
+        assert!(a.can_view(&f));
+        assert!(!a.can_send(&f));
+        let b = operator(&[(1, SEND)]);
+        assert!(b.can_send(&f));
+    }
+
+    #[test]
+    fn nobody_sends_into_a_closed_dialog() {
+        let mut a = operator(&[(1, SEND)]);
+        a.role = AccountRole::Owner;
+        assert!(!a.can_send(&facts(1, DialogStatus::Closed, Some(10))));
+    }
+
+    #[test]
+    fn a_line_open_to_all_is_read_only_for_those_without_rights() {
+        let mut a = operator(&[]);
+        a.public_lines.push(LineId(3));
+        let f = facts(3, DialogStatus::InWork, Some(99));
+        assert!(a.can_view(&f));
+        assert!(!a.can_send(&f));
+    }
+
+    #[test]
+    fn supervisors_see_everything_but_send_only_with_line_rights() {
+        let mut a = operator(&[]);
+        a.role = AccountRole::Supervisor;
+        let f = facts(7, DialogStatus::InWork, Some(99));
+        assert!(a.can_view(&f));
+        assert!(!a.can_send(&f));
+        a.role = AccountRole::Admin;
+        assert!(a.can_send(&f));
+    }
+}

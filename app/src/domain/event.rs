@@ -1,0 +1,66 @@
+//! The one wire type of live updates (C9). Every app server turns rows of the `events`
+//! table into these and sends each to the browsers allowed to see it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{DialogId, DialogStatus, EventId, LineId, MessageView, UserId};
+
+/// Something others must see without a reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ServerEvent {
+    /// A message, note or system message was added to a dialog.
+    #[serde(rename = "message.created")]
+    MessageCreated { message: MessageView },
+    /// A dialog's status, assignee, title or snapshot changed.
+    #[serde(rename = "dialog.updated")]
+    DialogUpdated { dialog_id: DialogId },
+}
+
+impl ServerEvent {
+    pub fn dialog_id(&self) -> DialogId {
+        match self {
+            ServerEvent::MessageCreated { message } => message.dialog_id,
+            ServerEvent::DialogUpdated { dialog_id } => *dialog_id,
+        }
+    }
+}
+
+/// An event as it travels over the socket, with its position in the stream so a browser
+/// can ask for what it missed after a reconnect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveEvent {
+    pub id: EventId,
+    pub event: ServerEvent,
+}
+
+/// What decides who may see an event: the dialog as it was when the event happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialogFacts {
+    pub line_id: LineId,
+    pub status: DialogStatus,
+    pub assignee_id: Option<UserId>,
+    /// Assignee, initiator, co-assignees and observers.
+    pub participant_ids: Vec<UserId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_carry_their_dotted_type_name_on_the_wire() {
+        let event = LiveEvent {
+            id: EventId(7),
+            event: ServerEvent::DialogUpdated {
+                dialog_id: DialogId(3),
+            },
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":7,"event":{"type":"dialog.updated","dialog_id":3}}"#
+        );
+        assert_eq!(serde_json::from_str::<LiveEvent>(&json).unwrap(), event);
+    }
+}

@@ -1,0 +1,16 @@
+//! Pure types shared by the browser and the server: ids, statuses and their rules,
+//! validated inputs, views and the live event wire type. No IO here.
+
+pub mod dialog;
+pub mod event;
+pub mod ids;
+pub mod message;
+pub mod user;
+pub mod view;
+
+pub use dialog::{DialogStatus, Section};
+pub use event::{LiveEvent, ServerEvent};
+pub use ids::*;
+pub use message::{ComposerMode, DeliveryState, Direction, Draft, MessageKind};
+pub use user::{AccountRole, Locale, Theme};
+pub use view::*;

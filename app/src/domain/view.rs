@@ -1,0 +1,173 @@
+//! What the browser is sent: rows of the dialog list, an open dialog, its messages, the
+//! counters and the signed-in user.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    AccountRole, ChannelId, ClientId, DeliveryState, DialogId, DialogStatus, Direction, LineId,
+    Locale, MessageId, MessageKind, Section, Theme, UserId,
+};
+
+/// The messenger behind a channel (B2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(
+    feature = "ssr",
+    sqlx(type_name = "channel_kind", rename_all = "snake_case")
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Telegram,
+    Whatsapp,
+    Email,
+    Vk,
+    Viber,
+    Instagram,
+    Facebook,
+    Wildberries,
+    Ozon,
+    Internal,
+    Webhook,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Telegram => "telegram",
+            ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::Email => "email",
+            ChannelKind::Vk => "vk",
+            ChannelKind::Viber => "viber",
+            ChannelKind::Instagram => "instagram",
+            ChannelKind::Facebook => "facebook",
+            ChannelKind::Wildberries => "wildberries",
+            ChannelKind::Ozon => "ozon",
+            ChannelKind::Internal => "internal",
+            ChannelKind::Webhook => "webhook",
+        }
+    }
+
+    /// The name people know the messenger by.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChannelKind::Telegram => "Telegram",
+            ChannelKind::Whatsapp => "WhatsApp",
+            ChannelKind::Email => "Email",
+            ChannelKind::Vk => "VK",
+            ChannelKind::Viber => "Viber",
+            ChannelKind::Instagram => "Instagram",
+            ChannelKind::Facebook => "Messenger",
+            ChannelKind::Wildberries => "Wildberries",
+            ChannelKind::Ozon => "Ozon",
+            ChannelKind::Internal => "Internal",
+            ChannelKind::Webhook => "API",
+        }
+    }
+}
+
+/// The signed-in user, as the browser sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: AccountRole,
+    pub account_name: String,
+    pub theme: Option<Theme>,
+    pub locale: Locale,
+}
+
+/// One row of the dialog list (C3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DialogRow {
+    pub id: DialogId,
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: DialogStatus,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub channel_kind: ChannelKind,
+    pub channel_name: String,
+    pub last_message_at: DateTime<Utc>,
+    pub last_message_snippet: String,
+    pub last_message_kind: MessageKind,
+    pub unread: bool,
+    pub pinned: bool,
+}
+
+/// Where the next page of the list starts (keyset pagination on the list order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCursor {
+    pub last_message_at: DateTime<Utc>,
+    pub id: DialogId,
+}
+
+/// A page of the dialog list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DialogPage {
+    pub rows: Vec<DialogRow>,
+    /// Set when more rows follow.
+    pub next: Option<ListCursor>,
+}
+
+/// How many dialogs of each section have unread messages (C2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counters {
+    pub new: i64,
+    pub in_work: i64,
+    pub all: i64,
+}
+
+impl Counters {
+    pub fn get(&self, section: Section) -> i64 {
+        match section {
+            Section::New => self.new,
+            Section::InWork => self.in_work,
+            Section::All => self.all,
+        }
+    }
+}
+
+/// An open dialog's header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DialogView {
+    pub id: DialogId,
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: DialogStatus,
+    pub line_id: LineId,
+    pub line_name: String,
+    pub channel_id: ChannelId,
+    pub channel_kind: ChannelKind,
+    pub channel_name: String,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub assignee_name: Option<String>,
+    /// What the signed-in user may do here.
+    pub can_send: bool,
+    pub can_note: bool,
+}
+
+/// One message, note or system message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: MessageId,
+    pub dialog_id: DialogId,
+    pub kind: MessageKind,
+    pub direction: Direction,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub delivery: Option<DeliveryState>,
+    pub deleted: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An open dialog with its newest messages, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DialogDetail {
+    pub dialog: DialogView,
+    pub messages: Vec<MessageView>,
+    /// Set when older messages exist.
+    pub has_earlier: bool,
+}

@@ -1,0 +1,45 @@
+//! Accounts and users, for the command line and the demo.
+
+use sqlx::PgConnection;
+
+use crate::domain::{AccountId, AccountRole, UserId};
+
+/// Finds an account by name or creates it.
+pub async fn find_or_create(conn: &mut PgConnection, name: &str) -> sqlx::Result<AccountId> {
+    sqlx::query_scalar(
+        "WITH ins AS (INSERT INTO accounts (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id)
+         SELECT id FROM ins UNION ALL SELECT id FROM accounts WHERE name = $1 LIMIT 1",
+    )
+    .bind(name)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn exists(conn: &mut PgConnection, name: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE name = $1)")
+        .bind(name)
+        .fetch_one(conn)
+        .await
+}
+
+/// Creates a user; fails with a unique violation when the email is taken.
+pub async fn create_user(
+    conn: &mut PgConnection,
+    account: AccountId,
+    email: &str,
+    display_name: &str,
+    password_hash: &str,
+    role: AccountRole,
+) -> sqlx::Result<UserId> {
+    sqlx::query_scalar(
+        "INSERT INTO users (account_id, email, display_name, password_hash, role)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(account)
+    .bind(email)
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(role)
+    .fetch_one(conn)
+    .await
+}

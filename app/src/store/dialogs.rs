@@ -1,0 +1,217 @@
+//! Dialogs: the inbox list, counters, one dialog, read positions.
+
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
+
+use crate::auth::Access;
+use crate::domain::event::DialogFacts;
+use crate::domain::{
+    ChannelId, ChannelKind, ClientId, Counters, DialogId, DialogPage, DialogRow, DialogStatus,
+    LineId, ListCursor, MessageId, MessageKind, Section, UserId,
+};
+
+/// The most rows one page of the list returns.
+pub const MAX_PAGE: i64 = 200;
+
+/// "Has something this user has not read" for the dialog `d` and this user's state `s`.
+const UNREAD: &str =
+    "(d.last_activity_id > coalesce(s.read_message_id, 0) OR coalesce(s.manually_unread, false))";
+
+#[derive(sqlx::FromRow)]
+struct RowRecord {
+    id: DialogId,
+    number: i64,
+    title: Option<String>,
+    status: DialogStatus,
+    client_id: ClientId,
+    client_name: String,
+    channel_kind: ChannelKind,
+    channel_name: String,
+    last_message_at: chrono::DateTime<chrono::Utc>,
+    last_message_snippet: String,
+    last_message_kind: MessageKind,
+    unread: bool,
+    pinned: bool,
+}
+
+impl From<RowRecord> for DialogRow {
+    fn from(r: RowRecord) -> Self {
+        DialogRow {
+            id: r.id,
+            number: r.number,
+            title: r.title,
+            status: r.status,
+            client_id: r.client_id,
+            client_name: r.client_name,
+            channel_kind: r.channel_kind,
+            channel_name: r.channel_name,
+            last_message_at: r.last_message_at,
+            last_message_snippet: r.last_message_snippet,
+            last_message_kind: r.last_message_kind,
+            unread: r.unread,
+            pinned: r.pinned,
+        }
+    }
+}
+
+fn statuses(section: Section, include_closed: bool) -> Vec<DialogStatus> {
+    section.statuses(include_closed)
+}
+
+/// One page of a section, newest first, keyset-paginated on (last_message_at, id).
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    section: Section,
+    include_closed: bool,
+    after: Option<ListCursor>,
+    limit: i64,
+) -> sqlx::Result<DialogPage> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT d.id, d.number, d.title, d.status, d.client_id, c.name AS client_name,
+                ch.kind AS channel_kind, ch.name AS channel_name, d.last_message_at,
+                d.last_message_snippet, d.last_message_kind::message_kind AS last_message_kind,
+                {UNREAD} AS unread, coalesce(s.pinned, false) AS pinned
+           FROM dialogs d
+           JOIN clients c ON c.id = d.client_id
+           JOIN channels ch ON ch.id = d.channel_id
+           LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = "
+    ));
+    qb.push_bind(access.user_id);
+    qb.push(" WHERE d.status = ANY(");
+    qb.push_bind(statuses(section, include_closed));
+    qb.push(")");
+    access.push_dialog_scope(&mut qb, "d");
+    if let Some(cursor) = after {
+        qb.push(" AND (d.last_message_at, d.id) < (");
+        qb.push_bind(cursor.last_message_at);
+        qb.push(", ");
+        qb.push_bind(cursor.id);
+        qb.push(")");
+    }
+    qb.push(" ORDER BY d.last_message_at DESC, d.id DESC LIMIT ");
+    qb.push_bind(limit + 1);
+    let mut rows: Vec<DialogRow> = qb
+        .build_query_as::<RowRecord>()
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(DialogRow::from)
+        .collect();
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| ListCursor {
+            last_message_at: r.last_message_at,
+            id: r.id,
+        })
+    } else {
+        None
+    };
+    Ok(DialogPage { rows, next })
+}
+
+/// How many dialogs of each section have unread messages for this user.
+pub async fn counters(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    include_closed: bool,
+) -> sqlx::Result<Counters> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT count(*) FILTER (WHERE d.status IN ('new', 'returned', 'for_review')),
+                count(*) FILTER (WHERE d.status = 'in_work'),
+                count(*)
+           FROM dialogs d
+           LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = ",
+    );
+    qb.push_bind(access.user_id);
+    qb.push(format!(" WHERE {UNREAD} AND d.status = ANY("));
+    qb.push_bind(statuses(Section::All, include_closed));
+    qb.push(")");
+    access.push_dialog_scope(&mut qb, "d");
+    let (new, in_work, all): (i64, i64, i64) = qb.build_query_as().fetch_one(db).await?;
+    Ok(Counters { new, in_work, all })
+}
+
+/// A dialog's header as stored, before rights are applied.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DialogRecord {
+    pub id: DialogId,
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: DialogStatus,
+    pub line_id: LineId,
+    pub line_name: String,
+    pub channel_id: ChannelId,
+    pub channel_kind: ChannelKind,
+    pub channel_name: String,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub assignee_id: Option<UserId>,
+    pub assignee_name: Option<String>,
+    pub participant_ids: Vec<UserId>,
+}
+
+impl DialogRecord {
+    pub fn facts(&self) -> DialogFacts {
+        DialogFacts {
+            line_id: self.line_id,
+            status: self.status,
+            assignee_id: self.assignee_id,
+            participant_ids: self.participant_ids.clone(),
+        }
+    }
+}
+
+/// A dialog the user may see, or None (unknown id, another account, or no right: all the
+/// same to the caller). `lock` takes a row lock for a write that follows.
+pub async fn find(
+    conn: &mut PgConnection,
+    access: &Access,
+    id: DialogId,
+    lock: bool,
+) -> sqlx::Result<Option<DialogRecord>> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT d.id, d.number, d.title, d.status, d.line_id, l.name AS line_name,
+                d.channel_id, ch.kind AS channel_kind, ch.name AS channel_name,
+                d.client_id, c.name AS client_name, d.assignee_id,
+                u.display_name AS assignee_name,
+                array(SELECT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
+                    AS participant_ids
+           FROM dialogs d
+           JOIN lines l ON l.id = d.line_id
+           JOIN channels ch ON ch.id = d.channel_id
+           JOIN clients c ON c.id = d.client_id
+           LEFT JOIN users u ON u.id = d.assignee_id
+          WHERE d.id = ",
+    );
+    qb.push_bind(id);
+    access.push_dialog_scope(&mut qb, "d");
+    if lock {
+        qb.push(" FOR UPDATE OF d");
+    }
+    qb.build_query_as().fetch_optional(conn).await
+}
+
+/// Moves the user's read position forward to `upto` (never backwards).
+pub async fn mark_read(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    dialog: DialogId,
+    upto: MessageId,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO dialog_user_state (account_id, dialog_id, user_id, read_message_id)
+         SELECT d.account_id, d.id, $3, least($4, d.last_activity_id)
+           FROM dialogs d WHERE d.id = $2 AND d.account_id = $1
+         ON CONFLICT (dialog_id, user_id) DO UPDATE
+            SET read_message_id = greatest(dialog_user_state.read_message_id, excluded.read_message_id),
+                manually_unread = false",
+    )
+    .bind(access.account_id)
+    .bind(dialog)
+    .bind(access.user_id)
+    .bind(upto)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! SQL, and nothing else: one file per group of tables. Every query filters on the account;
+//! dialog queries take their scope from `auth::Access`. Callers own transactions.
+
+pub mod access;
+pub mod accounts;
+pub mod dialogs;
+pub mod events;
+pub mod messages;
+pub mod sessions;
+
+/// Migrations embedded in the binary, applied by `dialogs migrate` and at start-up.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

@@ -1,0 +1,185 @@
+//! The composer (E1): Message or Note, Enter sends, Shift+Enter breaks the line.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::api::messages::SendMessage;
+use crate::domain::{ComposerMode, DialogId, DialogStatus};
+use crate::i18n::use_i18n;
+
+/// What the signed-in user may write in the open dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permissions {
+    pub can_send: bool,
+    pub can_note: bool,
+    pub status: DialogStatus,
+}
+
+#[component]
+pub fn Composer(
+    dialog_id: Memo<Option<DialogId>>,
+    permissions: Memo<Option<Permissions>>,
+    send: ServerAction<SendMessage>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let chosen_mode = RwSignal::new(ComposerMode::Message);
+    let text = RwSignal::new(String::new());
+    let textarea = NodeRef::<leptos::html::Textarea>::new();
+
+    let can_send = move || permissions.get().is_some_and(|p| p.can_send);
+    let can_note = move || permissions.get().is_some_and(|p| p.can_note);
+    // Without "send", the composer only writes notes.
+    let mode = move || {
+        if can_send() {
+            chosen_mode.get()
+        } else {
+            ComposerMode::Note
+        }
+    };
+    let is_note = move || mode() == ComposerMode::Note || text.get().trim_start().starts_with('/');
+
+    // A new dialog starts with an empty composer.
+    Effect::new(move |_| {
+        dialog_id.track();
+        text.set(String::new());
+        chosen_mode.set(ComposerMode::Message);
+    });
+    // Sent: clear and keep typing.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = send.value().get() {
+            text.set(String::new());
+            if let Some(el) = textarea.get_untracked() {
+                let _ = el.focus();
+            }
+        }
+    });
+
+    let error = move || {
+        send.value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| i18n.t(e.key()))
+            .unwrap_or_default()
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            let form = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+                .and_then(|t| t.form());
+            if let Some(form) = form {
+                let _ = form.request_submit();
+            }
+        }
+    };
+    let mode_button = move |value: ComposerMode, key: &'static str| {
+        let active = move || mode() == value;
+        view! {
+            <button
+                type="button"
+                class=move || {
+                    let mut c = String::from("dlg-composer__mode");
+                    if active() {
+                        c.push_str(" dlg-composer__mode--active");
+                    }
+                    if value == ComposerMode::Note {
+                        c.push_str(" dlg-composer__mode--note");
+                    }
+                    c
+                }
+                aria-pressed=move || active().to_string()
+                disabled=move || value == ComposerMode::Message && !can_send()
+                on:click=move |_| chosen_mode.set(value)
+            >
+                {move || i18n.t(key)}
+            </button>
+        }
+    };
+
+    view! {
+        <Show
+            when=can_note
+            fallback=move || {
+                view! {
+                    <p class="dlg-composer__readonly">
+                        {move || {
+                            if permissions.get().is_some_and(|p| !p.status.is_active()) {
+                                i18n.t("composer.closed")
+                            } else {
+                                i18n.t("composer.readonly")
+                            }
+                        }}
+                    </p>
+                }
+            }
+        >
+            <ActionForm action=send attr:class="dlg-composer">
+                <input
+                    type="hidden"
+                    name="dialog_id"
+                    prop:value=move || dialog_id.get().map(|d| d.0.to_string()).unwrap_or_default()
+                />
+                <input
+                    type="hidden"
+                    name="mode"
+                    prop:value=move || match mode() {
+                        ComposerMode::Message => "message",
+                        ComposerMode::Note => "note",
+                    }
+                />
+                <div class="dlg-composer__modes" role="group">
+                    {mode_button(ComposerMode::Message, "composer.message")}
+                    {mode_button(ComposerMode::Note, "composer.note")}
+                </div>
+                <Show when=move || !can_send()>
+                    <p class="dlg-composer__readonly">
+                        {move || {
+                            if permissions.get().is_some_and(|p| !p.status.is_active()) {
+                                i18n.t("composer.closed")
+                            } else {
+                                i18n.t("composer.readonly")
+                            }
+                        }}
+                    </p>
+                </Show>
+                <div class="dlg-composer__row">
+                    <textarea
+                        class=move || {
+                            if is_note() {
+                                "dlg-composer__input dlg-composer__input--note"
+                            } else {
+                                "dlg-composer__input"
+                            }
+                        }
+                        name="text"
+                        rows="1"
+                        node_ref=textarea
+                        aria-label=move || i18n.t("composer.label")
+                        placeholder=move || {
+                            if is_note() {
+                                i18n.t("composer.placeholder_note")
+                            } else {
+                                i18n.t("composer.placeholder_message")
+                            }
+                        }
+                        prop:value=move || text.get()
+                        on:input=move |ev| text.set(event_target_value(&ev))
+                        on:keydown=on_keydown
+                    ></textarea>
+                    <button
+                        type="submit"
+                        class="dlg-button dlg-button--primary dlg-composer__send"
+                        disabled=move || send.pending().get()
+                    >
+                        {move || {
+                            if is_note() { i18n.t("composer.save_note") } else { i18n.t("composer.send") }
+                        }}
+                    </button>
+                </div>
+                <p class="dlg-composer__error" role="alert">{error}</p>
+                <p class="dlg-composer__hint">{move || i18n.t("composer.hint")}</p>
+            </ActionForm>
+        </Show>
+    }
+}

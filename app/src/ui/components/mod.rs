@@ -1,0 +1,6 @@
+//! Components grouped by area: the inbox list, the chat, the composer, and common parts.
+
+pub mod chat;
+pub mod common;
+pub mod composer;
+pub mod inbox;

@@ -1,0 +1,107 @@
+//! The open dialog: header, messages and the composer.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::dialogs::{get_dialog, mark_read};
+use crate::api::messages::SendMessage;
+use crate::domain::{DialogId, MessageId};
+use crate::error::AppError;
+use crate::i18n::use_i18n;
+use crate::realtime::use_realtime;
+use crate::ui::components::chat::{ChatHeader, MessageList};
+use crate::ui::components::composer::{Composer, Permissions};
+use crate::ui::pages::NotFoundPane;
+
+#[component]
+pub fn ChatPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let live = use_realtime();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(DialogId)
+    });
+    let version = live.dialog_version(id);
+    let detail = Resource::new(
+        move || (id.get(), version.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_dialog(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let send = ServerAction::<SendMessage>::new();
+    // A sent message shows at once, even if the live connection is down.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = send.value().get() {
+            detail.refetch();
+            live.local.update(|v| *v += 1);
+        }
+    });
+
+    // Opening a dialog reads it: move the read position to its newest message.
+    let marked = StoredValue::new(None::<(DialogId, MessageId)>);
+    Effect::new(move |_| {
+        let Some(Ok(d)) = detail.get() else { return };
+        let Some(last) = d.messages.last().map(|m| m.id) else {
+            return;
+        };
+        let key = (d.dialog.id, last);
+        if marked.get_value() == Some(key) {
+            return;
+        }
+        marked.set_value(Some(key));
+        leptos::task::spawn_local(async move {
+            if mark_read(key.0, key.1).await.is_ok() {
+                live.local.update(|v| *v += 1);
+            }
+        });
+    });
+
+    let permissions = Memo::new(move |_| {
+        detail.get().and_then(Result::ok).map(|d| Permissions {
+            can_send: d.dialog.can_send,
+            can_note: d.dialog.can_note,
+            status: d.dialog.status,
+        })
+    });
+    let found = move || !matches!(detail.get(), Some(Err(AppError::NotFound)));
+
+    view! {
+        <Transition fallback=move || {
+            view! { <div class="dlg-chat__empty">{move || i18n.t("inbox.loading")}</div> }
+        }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => {
+                        view! {
+                            <ChatHeader dialog=d.dialog.clone() />
+                            <MessageList
+                                messages=d.messages
+                                has_earlier=d.has_earlier
+                                pending=send.input().into()
+                            />
+                        }
+                            .into_any()
+                    }
+                    Err(AppError::NotFound) => view! { <NotFoundPane /> }.into_any(),
+                    Err(err) => {
+                        let key = err.key().to_owned();
+                        view! {
+                            <div class="dlg-chat__empty" role="alert">{move || i18n.t(&key)}</div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <Show when=found>
+            <Composer dialog_id=id permissions send />
+        </Show>
+    }
+}

@@ -1,0 +1,86 @@
+//! The inbox (C1): the dialog list on the left, the open dialog on the right.
+
+use leptos::prelude::*;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_location, use_query_map};
+
+use crate::domain::{DialogId, Section};
+use crate::i18n::use_i18n;
+use crate::realtime::provide_realtime;
+use crate::ui::components::common::Topbar;
+use crate::ui::components::inbox::{DialogList, Splitter};
+
+/// Filters and the open dialog, all taken from the URL so links, tabs and Back work.
+#[derive(Clone, Copy)]
+pub struct InboxState {
+    pub section: Memo<Section>,
+    pub include_closed: Memo<bool>,
+    pub open_id: Memo<Option<DialogId>>,
+    /// The current query string ("?section=…"), kept on links between dialogs.
+    pub search: Memo<String>,
+}
+
+pub fn use_inbox() -> InboxState {
+    expect_context::<InboxState>()
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    provide_realtime();
+    let query = use_query_map();
+    let location = use_location();
+    let section = Memo::new(move |_| {
+        query
+            .read()
+            .get("section")
+            .and_then(|s| Section::parse(&s))
+            .unwrap_or_default()
+    });
+    let include_closed = Memo::new(move |_| query.read().get("closed").as_deref() == Some("1"));
+    let open_id = Memo::new(move |_| {
+        location
+            .pathname
+            .get()
+            .strip_prefix("/dialogs/")
+            .and_then(|rest| rest.parse::<i64>().ok())
+            .map(DialogId)
+    });
+    let search = Memo::new(move |_| location.search.get());
+    provide_context(InboxState {
+        section,
+        include_closed,
+        open_id,
+        search,
+    });
+    let list_width = RwSignal::new(360);
+
+    view! {
+        <div class="dlg-app">
+            <Topbar />
+            <div
+                class=move || {
+                    if open_id.get().is_some() { "dlg-inbox dlg-inbox--open" } else { "dlg-inbox" }
+                }
+                style=move || format!("--dlg-list-width: {}px", list_width.get())
+            >
+                <DialogList />
+                <Splitter width=list_width />
+                <section class="dlg-chat">
+                    <Outlet />
+                </section>
+            </div>
+        </div>
+    }
+}
+
+/// The right pane when no dialog is open.
+#[component]
+pub fn EmptyChat() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="dlg-chat__empty">
+            <h2>{move || i18n.t("chat.empty_title")}</h2>
+            <p>{move || i18n.t("chat.empty_text")}</p>
+        </div>
+    }
+}

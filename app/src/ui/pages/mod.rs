@@ -1,0 +1,11 @@
+//! One file per screen.
+
+mod chat;
+pub mod inbox;
+mod login;
+mod not_found;
+
+pub use chat::ChatPage;
+pub use inbox::{EmptyChat, InboxPage};
+pub use login::LoginPage;
+pub use not_found::{NotFound, NotFoundPane};

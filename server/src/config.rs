@@ -1,0 +1,71 @@
+//! Configuration from environment variables, with defaults that run on a laptop. The README
+//! has the table; keep the two in step.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use leptos::config::LeptosOptions;
+
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: an existing PostgreSQL. Unset: a private cluster under `data_dir`.
+    pub database_url: Option<String>,
+    /// `DIALOGS_DATA_DIR`: where the private cluster lives.
+    pub data_dir: PathBuf,
+    /// `LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT` and the other `LEPTOS_*` settings.
+    pub leptos: LeptosOptions,
+    /// `DIALOGS_MAX_BODY_BYTES`: the largest request body accepted.
+    pub max_body_bytes: usize,
+    /// `DIALOGS_SECURE_COOKIES`: mark cookies Secure (serve over HTTPS).
+    pub secure_cookies: bool,
+    /// `DIALOGS_DEMO`: `auto` seeds the demo account into a new private cluster; `always`
+    /// seeds it into any database that has no accounts; `never`.
+    pub demo: DemoMode,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoMode {
+    Auto,
+    Always,
+    Never,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Config> {
+        let mut leptos = leptos::config::get_configuration(None)
+            .context("reading the LEPTOS_* settings")?
+            .leptos_options;
+        if leptos.output_name.is_empty() {
+            leptos.output_name = "dialogs".into();
+        }
+        let max_body_bytes = match env("DIALOGS_MAX_BODY_BYTES") {
+            Some(v) => v
+                .parse()
+                .with_context(|| format!("DIALOGS_MAX_BODY_BYTES={v:?} is not a number"))?,
+            None => 1024 * 1024,
+        };
+        let demo = match env("DIALOGS_DEMO").as_deref() {
+            None | Some("auto") => DemoMode::Auto,
+            Some("always") | Some("1") | Some("true") => DemoMode::Always,
+            Some("never") | Some("0") | Some("false") => DemoMode::Never,
+            Some(other) => anyhow::bail!("DIALOGS_DEMO={other:?}: expected auto, always or never"),
+        };
+        Ok(Config {
+            database_url: env("DATABASE_URL"),
+            data_dir: env("DIALOGS_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("data")),
+            leptos,
+            max_body_bytes,
+            secure_cookies: matches!(
+                env("DIALOGS_SECURE_COOKIES").as_deref(),
+                Some("1") | Some("true")
+            ),
+            demo,
+        })
+    }
+}

@@ -1,0 +1,9 @@
+//! The Dialogs server: configuration, start-up, the private PostgreSQL cluster, live event
+//! fan-out, and the demo data.
+
+pub mod config;
+pub mod demo;
+pub mod pgcluster;
+pub mod realtime;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,170 @@
+//! `dialogs`: the server binary.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use server::config::{Config, DemoMode};
+use server::pgcluster::PrivateCluster;
+use server::startup::{self, Application};
+use server::{demo, telemetry};
+
+/// The password of every demo user.
+const DEMO_PASSWORD: &str = "dialogs-demo";
+
+#[derive(Parser)]
+#[command(
+    name = "dialogs",
+    about = "Dialogs: every client conversation in one inbox"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the app (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Seed the demo account "Demo" into a database that has none.
+    Demo,
+    /// Create a user (and the account, if it does not exist).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, value_parser = ["owner", "admin", "supervisor", "operator"])]
+        role: String,
+        #[arg(long, default_value = "Main")]
+        account: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    telemetry::init();
+    if let Err(err) = run().await {
+        eprintln!("dialogs: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::from_env()?;
+    let cluster = match &config.database_url {
+        Some(_) => None,
+        None => Some(PrivateCluster::start(&config.data_dir).await?),
+    };
+    let url = match (&config.database_url, &cluster) {
+        (Some(url), _) => url.clone(),
+        (None, Some(cluster)) => cluster.url(),
+        (None, None) => unreachable!("a cluster is started when DATABASE_URL is unset"),
+    };
+    let result = run_command(
+        cli.command.unwrap_or(Command::Serve),
+        &config,
+        &url,
+        cluster.as_ref(),
+    )
+    .await;
+    if let Some(cluster) = &cluster {
+        cluster.stop();
+    }
+    result
+}
+
+async fn run_command(
+    command: Command,
+    config: &Config,
+    url: &str,
+    cluster: Option<&PrivateCluster>,
+) -> anyhow::Result<()> {
+    let pool = startup::connect(url).await?;
+    startup::migrate(&pool).await?;
+    match command {
+        Command::Migrate => {
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo => seed_demo(&pool).await,
+        Command::CreateUser {
+            email,
+            password,
+            role,
+            account,
+            name,
+        } => {
+            let role = role.parse().map_err(anyhow::Error::msg)?;
+            app::auth::password::check_strength(&password)
+                .map_err(|_| anyhow::anyhow!("the password must have at least 8 characters"))?;
+            let email = email.trim().to_lowercase();
+            let hash = app::auth::password::hash(&password)?;
+            let mut tx = pool.begin().await?;
+            let account_id = app::store::accounts::find_or_create(&mut tx, &account).await?;
+            let display =
+                name.unwrap_or_else(|| email.split('@').next().unwrap_or("user").to_owned());
+            app::store::accounts::create_user(&mut tx, account_id, &email, &display, &hash, role)
+                .await
+                .with_context(|| format!("creating {email} (is the email taken?)"))?;
+            tx.commit().await?;
+            println!("created {email} ({}) in account {account:?}", role.as_str());
+            Ok(())
+        }
+        Command::Serve => {
+            let fresh: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM accounts)")
+                .fetch_one(&pool)
+                .await?;
+            let seed = match config.demo {
+                DemoMode::Never => false,
+                DemoMode::Always => fresh,
+                DemoMode::Auto => fresh && cluster.is_some(),
+            };
+            if seed {
+                seed_demo(&pool).await?;
+            }
+            let app = Application::build(config, pool).await?;
+            println!("Dialogs is running at http://{}", app.addr);
+            app.run(shutdown_signal()).await
+        }
+    }
+}
+
+async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let hash = app::auth::password::hash(DEMO_PASSWORD)?;
+    let summary = demo::seed(pool, &hash).await?;
+    println!(
+        "Demo account seeded: {} clients, {} dialogs, {} messages.",
+        summary.clients, summary.dialogs, summary.messages
+    );
+    println!("Sign in with (password {DEMO_PASSWORD}):");
+    for (email, role) in &summary.users {
+        println!("  {email}  ({role})");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

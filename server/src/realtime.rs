@@ -1,0 +1,209 @@
+//! Live events (C9), server side. One PostgreSQL listener per app server turns NOTIFYs into
+//! `events` rows and broadcasts them in-process; every WebSocket forwards what its user may
+//! see. Several app servers sharing one database each run their own listener, so a message
+//! written through one reaches browsers connected to any other.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::auth::{Access, MaybeUser};
+use app::domain::{EventId, LiveEvent};
+use app::store::events::{self, NOTIFY_CHANNEL, StoredEvent};
+use axum::Extension;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::broadcast;
+
+use crate::startup::AppState;
+
+/// Events buffered per process before a slow socket is dropped (it reconnects and catches up).
+const BUFFER: usize = 4096;
+/// Most events replayed to a browser that reconnects; beyond that it refetches everything.
+const REPLAY_LIMIT: i64 = 1000;
+
+#[derive(Clone)]
+pub struct Hub {
+    tx: broadcast::Sender<Arc<StoredEvent>>,
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        let (tx, _) = broadcast::channel(BUFFER);
+        Hub { tx }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.tx.subscribe()
+    }
+
+    /// Starts the listener task. It runs until the process ends, reconnecting as needed.
+    pub async fn listen(&self, pool: PgPool) -> anyhow::Result<()> {
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .context("connecting the event listener")?;
+        listener
+            .listen(NOTIFY_CHANNEL)
+            .await
+            .context("listening for events")?;
+        let mut last = events::latest_id(&pool)
+            .await
+            .context("reading the newest event id")?;
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(first)) => {
+                        // Take every notification already here, then fetch them in one query.
+                        let mut ids: Vec<i64> = first.payload().parse().into_iter().collect();
+                        while let Some(more) = listener.next_buffered() {
+                            ids.extend(more.payload().parse::<i64>());
+                        }
+                        match events::by_ids(&pool, &ids).await {
+                            Ok(batch) => hub.fan_out(batch, &mut last),
+                            Err(err) => tracing::error!(error = %err, "reading announced events"),
+                        }
+                    }
+                    Ok(None) => {
+                        // The connection dropped; the next try_recv reconnects. Whatever was
+                        // announced meanwhile is read from the table.
+                        tracing::warn!("event listener reconnecting");
+                        match events::since(&pool, None, last, 10_000).await {
+                            Ok(batch) => hub.fan_out(batch, &mut last),
+                            Err(err) => tracing::error!(error = %err, "catching up on events"),
+                        }
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "event listener failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn fan_out(&self, batch: Vec<StoredEvent>, last: &mut EventId) {
+        for event in batch {
+            *last = (*last).max(event.id);
+            // No receivers is fine: nobody is connected to this server.
+            let _ = self.tx.send(Arc::new(event));
+        }
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SocketQuery {
+    /// The last event id the browser saw; events after it are replayed.
+    #[serde(default)]
+    after: i64,
+}
+
+/// `GET /ws`: the live event stream of the signed-in user.
+pub async fn ws_handler(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Extension(MaybeUser(user)): Extension<MaybeUser>,
+    Query(query): Query<SocketQuery>,
+) -> Response {
+    let Some(user) = user else {
+        return (StatusCode::UNAUTHORIZED, "sign-in required").into_response();
+    };
+    let access = match Access::load(&state.pool, &user).await {
+        Ok(access) => access,
+        Err(err) => {
+            tracing::error!(error = %err, "loading rights for a socket");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    ws.read_buffer_size(4 * 1024)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| serve_socket(socket, state, access, EventId(query.after)))
+}
+
+async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after: EventId) {
+    // Subscribe before replaying, so nothing falls between the two.
+    let mut rx = state.hub.subscribe();
+    let (mut sender, mut receiver) = socket.split();
+    let mut sent = after;
+
+    if after.0 > 0 {
+        match events::since(&state.pool, Some(access.account_id), after, REPLAY_LIMIT).await {
+            Ok(missed) => {
+                for event in missed {
+                    sent = sent.max(event.id);
+                    if let Some(text) = visible_json(&access, &event)
+                        && sender.send(Message::Text(text.into())).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+            Err(err) => tracing::error!(error = %err, "replaying events"),
+        }
+    }
+
+    let send_task = async move {
+        let mut ping = tokio::time::interval(Duration::from_secs(25));
+        loop {
+            tokio::select! {
+                received = rx.recv() => match received {
+                    Ok(event) => {
+                        if event.id <= sent {
+                            continue;
+                        }
+                        sent = event.id;
+                        if let Some(text) = visible_json(&access, &event)
+                            && sender.send(Message::Text(text.into())).await.is_err() {
+                                break;
+                            }
+                    }
+                    // Too slow to keep up: close; the browser reconnects and refetches.
+                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = ping.tick() => {
+                    if sender.send(Message::Ping(Default::default())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = sender.close().await;
+    };
+    let receive_task = async move {
+        while let Some(Ok(message)) = receiver.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        _ = send_task => {}
+        _ = receive_task => {}
+    }
+}
+
+/// The event as JSON, if this user may see it.
+fn visible_json(access: &Access, event: &StoredEvent) -> Option<String> {
+    if event.account_id != access.account_id || !access.can_view(&event.facts.0) {
+        return None;
+    }
+    serde_json::to_string(&LiveEvent {
+        id: event.id,
+        event: event.payload.0.clone(),
+    })
+    .ok()
+}

@@ -101,3 +101,15 @@ impl From<anyhow::Error> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Gives a server function's failure its real HTTP status (404, 403, 422, ...), so API
+/// clients and tests see more than a generic 500.
+pub fn respond<T>(result: AppResult<T>) -> AppResult<T> {
+    #[cfg(feature = "ssr")]
+    if let Err(err) = &result {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(err.status());
+        }
+    }
+    result
+}

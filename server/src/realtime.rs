@@ -79,6 +79,8 @@ impl Hub {
                             Err(err) => tracing::error!(error = %err, "catching up on events"),
                         }
                     }
+                    // Shutting down: let go of the connection.
+                    Err(sqlx::Error::PoolClosed) => break,
                     Err(err) => {
                         tracing::error!(error = %err, "event listener failed; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;

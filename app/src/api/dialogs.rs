@@ -9,74 +9,99 @@ use crate::error::AppError;
 pub const OPEN_MESSAGES: i64 = 200;
 
 /// One page of a section of the inbox.
-#[server]
+#[server(endpoint = "list_dialogs")]
 pub async fn list_dialogs(
     section: Section,
     include_closed: bool,
     after: Option<ListCursor>,
     limit: i64,
 ) -> Result<DialogPage, AppError> {
-    let (state, _user, access) = crate::auth::authorize().await?;
-    Ok(
-        crate::store::dialogs::list(&state.pool, &access, section, include_closed, after, limit)
-            .await?,
+    crate::error::respond(
+        async move {
+            let (state, _user, access) = crate::auth::authorize().await?;
+            Ok(crate::store::dialogs::list(
+                &state.pool,
+                &access,
+                section,
+                include_closed,
+                after,
+                limit,
+            )
+            .await?)
+        }
+        .await,
     )
 }
 
 /// Unread counts per section.
-#[server]
+#[server(endpoint = "get_counters")]
 pub async fn get_counters(include_closed: bool) -> Result<Counters, AppError> {
-    let (state, _user, access) = crate::auth::authorize().await?;
-    Ok(crate::store::dialogs::counters(&state.pool, &access, include_closed).await?)
+    crate::error::respond(
+        async move {
+            let (state, _user, access) = crate::auth::authorize().await?;
+            Ok(crate::store::dialogs::counters(&state.pool, &access, include_closed).await?)
+        }
+        .await,
+    )
 }
 
 /// An open dialog with its newest messages. Unknown ids and other accounts' ids are both
 /// `NotFound`.
-#[server]
+#[server(endpoint = "get_dialog")]
 pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
-    use crate::domain::DialogView;
-    use crate::store;
+    crate::error::respond(
+        async move {
+            use crate::domain::DialogView;
+            use crate::store;
 
-    let (state, _user, access) = crate::auth::authorize().await?;
-    let mut conn = state.pool.acquire().await?;
-    let record = store::dialogs::find(&mut conn, &access, id, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (messages, has_earlier) =
-        store::messages::newest(&mut *conn, access.account_id, id, OPEN_MESSAGES).await?;
-    let facts = record.facts();
-    Ok(DialogDetail {
-        dialog: DialogView {
-            id: record.id,
-            number: record.number,
-            title: record.title,
-            status: record.status,
-            line_id: record.line_id,
-            line_name: record.line_name,
-            channel_id: record.channel_id,
-            channel_kind: record.channel_kind,
-            channel_name: record.channel_name,
-            client_id: record.client_id,
-            client_name: record.client_name,
-            assignee_name: record.assignee_name,
-            can_send: access.can_send(&facts),
-            can_note: access.can_note(&facts),
-        },
-        messages,
-        has_earlier,
-    })
+            let (state, _user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
+            let record = store::dialogs::find(&mut conn, &access, id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let (messages, has_earlier) =
+                store::messages::newest(&mut *conn, access.account_id, id, OPEN_MESSAGES).await?;
+            let facts = record.facts();
+            Ok(DialogDetail {
+                dialog: DialogView {
+                    id: record.id,
+                    number: record.number,
+                    title: record.title,
+                    status: record.status,
+                    line_id: record.line_id,
+                    line_name: record.line_name,
+                    channel_id: record.channel_id,
+                    channel_kind: record.channel_kind,
+                    channel_name: record.channel_name,
+                    client_id: record.client_id,
+                    client_name: record.client_name,
+                    assignee_name: record.assignee_name,
+                    can_send: access.can_send(&facts),
+                    can_note: access.can_note(&facts),
+                },
+                messages,
+                has_earlier,
+            })
+        }
+        .await,
+    )
 }
 
 /// Marks the dialog read up to a message.
-#[server]
+#[server(endpoint = "mark_read")]
 pub async fn mark_read(id: DialogId, upto: MessageId) -> Result<(), AppError> {
-    use crate::store;
+    crate::error::respond(
+        async move {
+            use crate::store;
 
-    let (state, _user, access) = crate::auth::authorize().await?;
-    let mut conn = state.pool.acquire().await?;
-    store::dialogs::find(&mut conn, &access, id, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    store::dialogs::mark_read(&mut *conn, &access, id, upto).await?;
-    Ok(())
+            let (state, _user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
+            store::dialogs::find(&mut conn, &access, id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            store::dialogs::mark_read(&mut *conn, &access, id, upto).await?;
+            Ok(())
+        }
+        .await,
+    )
 }

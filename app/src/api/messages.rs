@@ -6,56 +6,61 @@ use crate::domain::{ComposerMode, DialogId, MessageView};
 use crate::error::AppError;
 
 /// Sends a message or writes a note. Text starting with "/" is a note whatever the mode.
-#[server]
+#[server(endpoint = "send_message")]
 pub async fn send_message(
     dialog_id: DialogId,
     text: String,
     mode: ComposerMode,
 ) -> Result<MessageView, AppError> {
-    use crate::domain::{Direction, Draft, MessageKind, ServerEvent};
-    use crate::store::{self, messages::NewMessage};
+    crate::error::respond(
+        async move {
+        use crate::domain::{Direction, Draft, MessageKind, ServerEvent};
+        use crate::store::{self, messages::NewMessage};
 
-    let (state, user, access) = crate::auth::authorize().await?;
-    let draft = Draft::parse(&text, mode).map_err(|e| AppError::validation("text", e.key()))?;
-    let mut tx = state.pool.begin().await?;
-    let record = store::dialogs::find(&mut tx, &access, dialog_id, true)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let facts = record.facts();
-    let allowed = match draft.kind {
-        MessageKind::Message => access.can_send(&facts),
-        _ => access.can_note(&facts),
-    };
-    if !allowed {
-        return Err(AppError::Forbidden);
-    }
-    let direction = match draft.kind {
-        MessageKind::Message => Direction::Out,
-        _ => Direction::Internal,
-    };
-    let message = store::messages::append(
-        &mut tx,
-        &NewMessage {
-            account: user.account_id,
-            dialog: dialog_id,
-            kind: draft.kind,
-            direction,
-            author: Some(user.user_id),
-            body: &draft.body,
-        },
+        let (state, user, access) = crate::auth::authorize().await?;
+        let draft = Draft::parse(&text, mode).map_err(|e| AppError::validation("text", e.key()))?;
+        let mut tx = state.pool.begin().await?;
+        let record = store::dialogs::find(&mut tx, &access, dialog_id, true)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let facts = record.facts();
+        let allowed = match draft.kind {
+            MessageKind::Message => access.can_send(&facts),
+            _ => access.can_note(&facts),
+        };
+        if !allowed {
+            return Err(AppError::Forbidden);
+        }
+        let direction = match draft.kind {
+            MessageKind::Message => Direction::Out,
+            _ => Direction::Internal,
+        };
+        let message = store::messages::append(
+            &mut tx,
+            &NewMessage {
+                account: user.account_id,
+                dialog: dialog_id,
+                kind: draft.kind,
+                direction,
+                author: Some(user.user_id),
+                body: &draft.body,
+            },
+        )
+        .await?;
+        store::events::publish(
+            &mut tx,
+            user.account_id,
+            dialog_id,
+            &facts,
+            &ServerEvent::MessageCreated {
+                message: message.clone(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(dialog = %dialog_id, message = %message.id, kind = ?draft.kind, "message written");
+        Ok(message)
+        }
+        .await,
     )
-    .await?;
-    store::events::publish(
-        &mut tx,
-        user.account_id,
-        dialog_id,
-        &facts,
-        &ServerEvent::MessageCreated {
-            message: message.clone(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(dialog = %dialog_id, message = %message.id, kind = ?draft.kind, "message written");
-    Ok(message)
 }

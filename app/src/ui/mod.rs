@@ -54,6 +54,12 @@ pub fn App() -> impl IntoView {
     provide_i18n(prefs.locale);
     provide_context(ThemeState::new(prefs.theme));
     provide_context(prefs);
+    // Marks the page as interactive (tests and scripts wait for it).
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 
     view! {
         <Title text="Dialogs" />

@@ -74,7 +74,9 @@ pub fn Topbar() -> impl IntoView {
                 title=theme_label
                 on:click=toggle_theme
             >
-                <span aria-hidden="true" class="dlg-topbar__theme-icon"></span>
+                <span aria-hidden="true" class="dlg-topbar__theme-icon">
+                    {move || if theme.0.get() == Some(Theme::Dark) { "☀" } else { "☾" }}
+                </span>
             </button>
             <button
                 type="button"

@@ -34,40 +34,48 @@ pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView
         );
     };
 
-    view! {
-        <nav class="dlg-sections" aria-label=move || i18n.t("inbox.sections_label")>
-            {Section::ALL
-                .into_iter()
-                .map(|section| {
-                    let key = format!("inbox.section.{}", section.as_str());
-                    let active = move || inbox.section.get() == section;
-                    view! {
-                        <a
-                            class=move || {
-                                if active() { "dlg-section dlg-section--active" } else { "dlg-section" }
-                            }
-                            href=move || section_href(section, inbox.include_closed.get())
-                            aria-current=move || active().then_some("page")
-                            data-section=section.as_str()
-                        >
-                            <span class="dlg-section__label">{move || i18n.t(&key)}</span>
-                            <span
+    let nav = move |counts: Counters| {
+        view! {
+            <nav class="dlg-sections" aria-label=move || i18n.t("inbox.sections_label")>
+                {Section::ALL
+                    .into_iter()
+                    .map(|section| {
+                        let key = format!("inbox.section.{}", section.as_str());
+                        let active = move || inbox.section.get() == section;
+                        view! {
+                            <a
                                 class=move || {
-                                    if counts().get(section) == 0 {
-                                        "dlg-section__count dlg-badge dlg-badge--zero"
-                                    } else {
-                                        "dlg-section__count dlg-badge"
-                                    }
+                                    if active() { "dlg-section dlg-section--active" } else { "dlg-section" }
                                 }
-                                title=move || i18n.t("inbox.unread_count")
+                                href=move || section_href(section, inbox.include_closed.get())
+                                aria-current=move || active().then_some("page")
+                                data-section=section.as_str()
                             >
-                                {move || counts().get(section)}
-                            </span>
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </nav>
+                                <span class="dlg-section__label">{move || i18n.t(&key)}</span>
+                                <span
+                                    class=move || {
+                                        if counts.get(section) == 0 {
+                                            "dlg-section__count dlg-badge dlg-badge--zero"
+                                        } else {
+                                            "dlg-section__count dlg-badge"
+                                        }
+                                    }
+                                    title=move || i18n.t("inbox.unread_count")
+                                >
+                                    {move || counts.get(section)}
+                                </span>
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+        }
+    };
+
+    view! {
+        <Transition fallback=move || nav(Counters::default())>
+            {move || Suspend::new(async move { nav(counters.await.unwrap_or_default()) })}
+        </Transition>
         <div class="dlg-list__filters">
             <label class="dlg-check">
                 <input

@@ -22,6 +22,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(refuse_cross_origin))
         .layer(middleware::from_fn_with_state(max_body, limit_body))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
                 let id = req

@@ -45,7 +45,14 @@ pub fn InboxPage() -> impl IntoView {
             .and_then(|rest| rest.parse::<i64>().ok())
             .map(DialogId)
     });
-    let search = Memo::new(move |_| location.search.get());
+    // The router's `search` has no leading "?".
+    let search = Memo::new(move |_| {
+        let search = location.search.get();
+        match search.trim_start_matches('?') {
+            "" => String::new(),
+            rest => format!("?{rest}"),
+        }
+    });
     provide_context(InboxState {
         section,
         include_closed,

@@ -23,7 +23,6 @@ pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView
     let i18n = use_i18n();
     let inbox = use_inbox();
     let navigate = use_navigate();
-    let counts = move || counters.get().and_then(Result::ok).unwrap_or_default();
     let toggle_closed = move |_| {
         navigate(
             &section_href(

@@ -106,10 +106,10 @@ pub type AppResult<T> = Result<T, AppError>;
 /// clients and tests see more than a generic 500.
 pub fn respond<T>(result: AppResult<T>) -> AppResult<T> {
     #[cfg(feature = "ssr")]
-    if let Err(err) = &result {
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(err.status());
-        }
+    if let Err(err) = &result
+        && let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(err.status());
     }
     result
 }

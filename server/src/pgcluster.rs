@@ -43,7 +43,20 @@ impl PrivateCluster {
         let data_dir = data_dir
             .canonicalize()
             .with_context(|| format!("resolving {}", data_dir.display()))?;
-        let pgdata = data_dir.join("pg");
+        let pgdata = match &run_as {
+            Some(user) if !reachable_by(user, &data_dir) => {
+                // A checkout under a private home (e.g. /root) cannot be entered by the
+                // postgres user; keep the cluster in a place it can reach, one per data dir.
+                let fallback = fallback_dir(&data_dir);
+                tracing::warn!(
+                    data_dir = %data_dir.display(),
+                    cluster = %fallback.display(),
+                    "the {user} user cannot reach the data directory; keeping the cluster elsewhere"
+                );
+                fallback
+            }
+            _ => data_dir.join("pg"),
+        };
         let mut cluster = PrivateCluster {
             pgdata,
             bin,
@@ -100,18 +113,10 @@ impl PrivateCluster {
                     self.pgdata.display()
                 );
             }
-            // The postgres user must be able to reach the directory through its parents.
-            let reachable = self
-                .command("test")
-                .arg("-w")
-                .arg(&self.pgdata)
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            if !reachable {
+            if !reachable_by(user, &self.pgdata) {
                 bail!(
-                    "the {user} user cannot reach {}; set DIALOGS_DATA_DIR to a directory it can \
-                     reach (for example /var/lib/dialogs) or set DATABASE_URL",
+                    "the {user} user cannot write to {}; set DIALOGS_DATA_DIR to a directory it \
+                     can reach (for example /var/lib/dialogs) or set DATABASE_URL",
                     self.pgdata.display()
                 );
             }
@@ -220,6 +225,24 @@ impl PrivateCluster {
             None => Command::new(program),
         }
     }
+}
+
+/// Whether `user` can enter `dir` (every parent must let it through).
+fn reachable_by(user: &str, dir: &Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", user, "--", "test", "-x"])
+        .arg(dir)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Where the cluster of `data_dir` lives when the postgres user cannot reach `data_dir`.
+fn fallback_dir(data_dir: &Path) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+    let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    PathBuf::from("/var/lib/dialogs").join(format!("pg-{short}"))
 }
 
 fn is_root() -> bool {

@@ -18,7 +18,12 @@ pub fn list_time(ts: DateTime<Utc>, now: DateTime<Utc>, offset_minutes: i32) -> 
     } else if t.year() == n.year() {
         format!("{:02}.{:02}", t.day(), t.month())
     } else {
-        format!("{:02}.{:02}.{:02}", t.day(), t.month(), t.year().rem_euclid(100))
+        format!(
+            "{:02}.{:02}.{:02}",
+            t.day(),
+            t.month(),
+            t.year().rem_euclid(100)
+        )
     }
 }
 

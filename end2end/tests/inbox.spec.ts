@@ -166,3 +166,69 @@ test('an unknown dialog shows the not-found page', async ({ browser }) => {
   await expect(page.getByText('There is no such dialog, or you have no access to it.')).toBeVisible();
   await context.close();
 });
+
+test('after a dropped connection the browser says so, reconnects and catches up', async ({ browser }) => {
+  const writerContext = await newContext(browser);
+  const readerContext = await newContext(browser);
+  const writer = await writerContext.newPage();
+  const reader = await readerContext.newPage();
+  // The reader's live socket goes through the test, which can cut it.
+  let online = true;
+  const sockets: { close: () => Promise<void> }[] = [];
+  await reader.routeWebSocket(/\/ws/, (ws) => {
+    if (!online) {
+      ws.close();
+      return;
+    }
+    ws.connectToServer();
+    sockets.push(ws);
+  });
+  await signIn(writer, 'admin@demo.test');
+  await signIn(reader, 'admin@demo.test');
+  const row = reader.locator('a.dlg-row').first();
+  const id = await row.getAttribute('data-dialog-id');
+  await row.click();
+  await expect(reader.locator('.dlg-chat__title')).toBeVisible();
+  await reader.waitForTimeout(500);
+
+  online = false;
+  await Promise.all(sockets.map((s) => s.close()));
+  await expect(reader.locator('.dlg-conn--offline')).toBeVisible();
+
+  await writer.goto(`/dialogs/${id}`);
+  await writer.locator('body[data-hydrated]').waitFor();
+  const text = `Written while the other was offline ${Date.now()}`;
+  const input = writer.locator('.dlg-composer__input');
+  await input.fill(text);
+  await writer.click('.dlg-composer__mode--note');
+  await input.press('Enter');
+  await expect(writer.locator('.dlg-msg__body', { hasText: text })).toBeVisible();
+  await reader.waitForTimeout(500);
+  await expect(reader.locator('.dlg-msg__body', { hasText: text })).toHaveCount(0);
+
+  online = true;
+  await expect(reader.locator('.dlg-conn--offline')).toBeHidden({ timeout: 15_000 });
+  await expect(reader.locator('.dlg-msg--note .dlg-msg__body', { hasText: text })).toBeVisible();
+  await writerContext.close();
+  await readerContext.close();
+});
+
+test('the divider between the list and the dialog can be dragged', async ({ browser }) => {
+  const context = await newContext(browser, { viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, 'admin@demo.test');
+  const list = page.locator('.dlg-list');
+  const before = (await list.boundingBox())!.width;
+  const splitter = (await page.locator('.dlg-splitter').boundingBox())!;
+  await page.mouse.move(splitter.x + splitter.width / 2, splitter.y + 200);
+  await page.mouse.down();
+  await page.mouse.move(splitter.x + 150, splitter.y + 200, { steps: 5 });
+  await page.mouse.up();
+  const after = (await list.boundingBox())!.width;
+  expect(after).toBeGreaterThan(before + 100);
+  // Remembered after a reload.
+  await page.reload();
+  await page.locator('body[data-hydrated]').waitFor();
+  await expect.poll(async () => (await list.boundingBox())!.width).toBeGreaterThan(before + 100);
+  await context.close();
+});

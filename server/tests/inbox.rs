@@ -129,7 +129,7 @@ async fn the_inbox_page_renders_on_the_server_with_the_dialog_open(pool: PgPool)
     let html = response.text().await.expect("body");
     assert!(html.contains("Maria Client"));
     assert!(html.contains("Hello, I have a question"));
-    assert!(html.contains("dlg-composer"));
+    assert!(html.contains("dlg-composer__input"), "the composer is rendered on the server");
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{Counters, DialogDetail, DialogId, DialogPage, ListCursor, MessageId, Section};
+use crate::domain::{
+    Counters, DialogDetail, DialogId, DialogPage, DialogPermissions, ListCursor, MessageId, Section,
+};
 use crate::error::AppError;
 
 /// The newest messages shown when a dialog opens.
@@ -81,6 +83,27 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                 },
                 messages,
                 has_earlier,
+            })
+        }
+        .await,
+    )
+}
+
+/// What the user may write in a dialog (the composer asks once per opened dialog).
+#[server(endpoint = "get_permissions")]
+pub async fn get_permissions(id: DialogId) -> Result<DialogPermissions, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, _user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
+            let record = crate::store::dialogs::find(&mut conn, &access, id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let facts = record.facts();
+            Ok(DialogPermissions {
+                can_send: access.can_send(&facts),
+                can_note: access.can_note(&facts),
+                status: record.status,
             })
         }
         .await,

@@ -149,6 +149,14 @@ pub struct DialogView {
     pub can_note: bool,
 }
 
+/// What the signed-in user may write in a dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialogPermissions {
+    pub can_send: bool,
+    pub can_note: bool,
+    pub status: DialogStatus,
+}
+
 /// One message, note or system message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageView {

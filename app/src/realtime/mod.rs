@@ -106,13 +106,12 @@ mod socket {
         };
 
         let on_open = Closure::<dyn FnMut()>::new(move || {
-            let was_down = FAILURES.with(|f| f.replace(0)) > 0 || !ctx.connected.get_untracked();
+            FAILURES.with(|f| f.set(0));
             ctx.connected.set(true);
-            if was_down {
-                // Catch up on whatever happened while the socket was down.
-                ctx.last_dialog.set(None);
-                ctx.version.update(|v| *v += 1);
-            }
+            // Catch up on whatever happened while the socket was down, or between the
+            // server rendering this page and the socket opening.
+            ctx.last_dialog.set(None);
+            ctx.version.update(|v| *v += 1);
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         on_open.forget();

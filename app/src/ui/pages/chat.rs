@@ -3,14 +3,14 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::dialogs::{get_dialog, mark_read};
+use crate::api::dialogs::{get_dialog, get_permissions, mark_read};
 use crate::api::messages::SendMessage;
 use crate::domain::{DialogId, MessageId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::realtime::use_realtime;
 use crate::ui::components::chat::{ChatHeader, MessageList};
-use crate::ui::components::composer::{Composer, Permissions};
+use crate::ui::components::composer::Composer;
 use crate::ui::pages::NotFoundPane;
 
 #[component]
@@ -63,14 +63,17 @@ pub fn ChatPage() -> impl IntoView {
         });
     });
 
-    let permissions = Memo::new(move |_| {
-        detail.get().and_then(Result::ok).map(|d| Permissions {
-            can_send: d.dialog.can_send,
-            can_note: d.dialog.can_note,
-            status: d.dialog.status,
-        })
-    });
-    let found = move || !matches!(detail.get(), Some(Err(AppError::NotFound)));
+    // Asked once per opened dialog, so the composer (and what is typed in it) survives the
+    // refreshes that live events cause.
+    let permissions = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_permissions(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
 
     view! {
         <Transition fallback=move || {
@@ -100,8 +103,13 @@ pub fn ChatPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <Show when=found>
-            <Composer dialog_id=id permissions send />
-        </Show>
+        <Transition>
+            {move || Suspend::new(async move {
+                permissions
+                    .await
+                    .ok()
+                    .map(|permissions| view! { <Composer dialog_id=id permissions send /> })
+            })}
+        </Transition>
     }
 }

@@ -4,21 +4,13 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api::messages::SendMessage;
-use crate::domain::{ComposerMode, DialogId, DialogStatus};
+use crate::domain::{ComposerMode, DialogId, DialogPermissions};
 use crate::i18n::use_i18n;
-
-/// What the signed-in user may write in the open dialog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Permissions {
-    pub can_send: bool,
-    pub can_note: bool,
-    pub status: DialogStatus,
-}
 
 #[component]
 pub fn Composer(
     dialog_id: Memo<Option<DialogId>>,
-    permissions: Memo<Option<Permissions>>,
+    permissions: DialogPermissions,
     send: ServerAction<SendMessage>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -26,8 +18,8 @@ pub fn Composer(
     let text = RwSignal::new(String::new());
     let textarea = NodeRef::<leptos::html::Textarea>::new();
 
-    let can_send = move || permissions.get().is_some_and(|p| p.can_send);
-    let can_note = move || permissions.get().is_some_and(|p| p.can_note);
+    let can_send = move || permissions.can_send;
+    let can_note = move || permissions.can_note;
     // Without "send", the composer only writes notes.
     let mode = move || {
         if can_send() {
@@ -38,12 +30,6 @@ pub fn Composer(
     };
     let is_note = move || mode() == ComposerMode::Note || text.get().trim_start().starts_with('/');
 
-    // A new dialog starts with an empty composer.
-    Effect::new(move |_| {
-        dialog_id.track();
-        text.set(String::new());
-        chosen_mode.set(ComposerMode::Message);
-    });
     // Sent: clear and keep typing.
     Effect::new(move |_| {
         if let Some(Ok(_)) = send.value().get() {
@@ -104,7 +90,7 @@ pub fn Composer(
                 view! {
                     <p class="dlg-composer__readonly">
                         {move || {
-                            if permissions.get().is_some_and(|p| !p.status.is_active()) {
+                            if !permissions.status.is_active() {
                                 i18n.t("composer.closed")
                             } else {
                                 i18n.t("composer.readonly")
@@ -135,7 +121,7 @@ pub fn Composer(
                 <Show when=move || !can_send()>
                     <p class="dlg-composer__readonly">
                         {move || {
-                            if permissions.get().is_some_and(|p| !p.status.is_active()) {
+                            if !permissions.status.is_active() {
                                 i18n.t("composer.closed")
                             } else {
                                 i18n.t("composer.readonly")

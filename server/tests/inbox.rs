@@ -93,11 +93,7 @@ async fn another_accounts_dialog_answers_exactly_like_an_unknown_one(pool: PgPoo
         )
         .await;
     assert_eq!(s3, StatusCode::NOT_FOUND);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE dialog_id = $1")
-        .bind(w.other.dialog_new)
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let count = common::message_count(&app.pool, w.other.dialog_new).await;
     assert_eq!(count, 1);
 }
 
@@ -129,7 +125,10 @@ async fn the_inbox_page_renders_on_the_server_with_the_dialog_open(pool: PgPool)
     let html = response.text().await.expect("body");
     assert!(html.contains("Maria Client"));
     assert!(html.contains("Hello, I have a question"));
-    assert!(html.contains("dlg-composer__input"), "the composer is rendered on the server");
+    assert!(
+        html.contains("dlg-composer__input"),
+        "the composer is rendered on the server"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -246,11 +245,7 @@ async fn empty_and_oversize_messages_get_clear_errors_and_store_nothing(pool: Pg
         body.to_string().contains("composer.error_too_long"),
         "{body}"
     );
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE dialog_id = $1")
-        .bind(w.acme.dialog_new)
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let count = common::message_count(&app.pool, w.acme.dialog_new).await;
     assert_eq!(count, 1);
 }
 
@@ -410,4 +405,62 @@ async fn preferences_are_stored_per_user_and_rendered_on_the_page(pool: PgPool) 
         .call("set_preferences", &[("theme", "purple"), ("locale", "ru")])
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_sql_scope_and_the_rust_rule_agree_for_every_user_and_dialog(pool: PgPool) {
+    use app::auth::Access;
+    use app::domain::{AccountId, AccountRole, DialogStatus, LineId, UserId, event::DialogFacts};
+
+    world(&pool).await;
+    // A line open to all, so that rule is covered too.
+    sqlx::query("UPDATE lines SET all_users_may_view = true WHERE name = 'Support'")
+        .execute(&pool)
+        .await
+        .expect("update");
+    let app = TestApp::spawn(pool.clone()).await;
+    let users: Vec<(i64, i64, String, AccountRole)> =
+        sqlx::query_as("SELECT id, account_id, email, role FROM users ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("users");
+    let dialogs: Vec<(i64, i64, i64, DialogStatus, Option<i64>, Vec<i64>)> = sqlx::query_as(
+        "SELECT d.id, d.account_id, d.line_id, d.status, d.assignee_id,
+                array(SELECT user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
+           FROM dialogs d ORDER BY d.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("dialogs");
+    for (user, account, email, role) in users {
+        let (lines, public_lines) =
+            app::store::access::line_rights(&pool, AccountId(account), UserId(user))
+                .await
+                .expect("rights");
+        let access = Access {
+            account_id: AccountId(account),
+            user_id: UserId(user),
+            role,
+            lines,
+            public_lines,
+        };
+        let mut expected: Vec<i64> = dialogs
+            .iter()
+            .filter(|(_, a, line, status, assignee, participants)| {
+                *a == account
+                    && access.can_view(&DialogFacts {
+                        line_id: LineId(*line),
+                        status: *status,
+                        assignee_id: assignee.map(UserId),
+                        participant_ids: participants.iter().copied().map(UserId).collect(),
+                    })
+            })
+            .map(|d| d.0)
+            .collect();
+        expected.sort();
+        let session = app.sign_in(&email).await;
+        let mut listed = ids(&list(&session, "all", true).await);
+        listed.sort();
+        assert_eq!(listed, expected, "{email} ({role:?})");
+    }
 }

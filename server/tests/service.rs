@@ -37,11 +37,7 @@ async fn an_oversize_body_is_refused_with_a_clear_error_and_stores_nothing(pool:
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let text = response.text().await.expect("body");
     assert!(text.contains("Request body too large"), "{text}");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM messages WHERE dialog_id = $1")
-        .bind(w.acme.dialog_new)
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let count = common::message_count(&app.pool, w.acme.dialog_new).await;
     assert_eq!(count, 1);
 }
 

@@ -63,7 +63,7 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                 .ok_or(AppError::NotFound)?;
             let (messages, has_earlier) =
                 store::messages::newest(&mut *conn, access.account_id, id, OPEN_MESSAGES).await?;
-            let facts = record.facts();
+            let permissions = access.permissions(&record.facts());
             Ok(DialogDetail {
                 dialog: DialogView {
                     id: record.id,
@@ -78,8 +78,8 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                     client_id: record.client_id,
                     client_name: record.client_name,
                     assignee_name: record.assignee_name,
-                    can_send: access.can_send(&facts),
-                    can_note: access.can_note(&facts),
+                    can_send: permissions.can_send,
+                    can_note: permissions.can_note,
                 },
                 messages,
                 has_earlier,
@@ -99,12 +99,7 @@ pub async fn get_permissions(id: DialogId) -> Result<DialogPermissions, AppError
             let record = crate::store::dialogs::find(&mut conn, &access, id, false)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let facts = record.facts();
-            Ok(DialogPermissions {
-                can_send: access.can_send(&facts),
-                can_note: access.can_note(&facts),
-                status: record.status,
-            })
+            Ok(access.permissions(&record.facts()))
         }
         .await,
     )

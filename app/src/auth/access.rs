@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::CurrentUser;
-use crate::domain::{AccountId, AccountRole, DialogStatus, LineId, UserId, event::DialogFacts};
+use crate::domain::{
+    AccountId, AccountRole, DialogPermissions, DialogStatus, LineId, UserId, event::DialogFacts,
+};
 use crate::error::AppResult;
 use crate::store;
 
@@ -81,6 +83,15 @@ impl Access {
     /// May this user write an internal note in this dialog?
     pub fn can_note(&self, facts: &DialogFacts) -> bool {
         self.can_view(facts)
+    }
+
+    /// Everything the composer needs to know, in one value.
+    pub fn permissions(&self, facts: &DialogFacts) -> DialogPermissions {
+        DialogPermissions {
+            can_send: self.can_send(facts),
+            can_note: self.can_note(facts),
+            status: facts.status,
+        }
     }
 
     /// May this user change this line's settings?

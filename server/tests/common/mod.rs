@@ -316,3 +316,12 @@ pub fn ids(page: &Value) -> Vec<i64> {
         .map(|rows| rows.iter().filter_map(|r| r["id"].as_i64()).collect())
         .unwrap_or_default()
 }
+
+/// How many messages a dialog has.
+pub async fn message_count(pool: &PgPool, dialog: i64) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM messages WHERE dialog_id = $1")
+        .bind(dialog)
+        .fetch_one(pool)
+        .await
+        .expect("counting messages")
+}

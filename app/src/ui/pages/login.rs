@@ -60,9 +60,11 @@ pub fn LoginPage() -> impl IntoView {
                         required
                     />
                 </label>
-                <p class="dlg-login__error" role="alert">
-                    {error}
-                </p>
+                {move || {
+                    let message = error();
+                    (!message.is_empty())
+                        .then(|| view! { <p class="dlg-login__error" role="alert">{message}</p> })
+                }}
                 <button
                     class="dlg-button dlg-button--primary"
                     type="submit"

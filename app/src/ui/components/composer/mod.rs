@@ -163,7 +163,11 @@ pub fn Composer(
                         }}
                     </button>
                 </div>
-                <p class="dlg-composer__error" role="alert">{error}</p>
+                {move || {
+                    let message = error();
+                    (!message.is_empty())
+                        .then(|| view! { <p class="dlg-composer__error" role="alert">{message}</p> })
+                }}
                 <p class="dlg-composer__hint">{move || i18n.t("composer.hint")}</p>
             </ActionForm>
         </Show>

@@ -125,6 +125,14 @@ async fn run_command(
             };
             if seed {
                 seed_demo(&pool).await?;
+            } else if cluster.is_some() {
+                // A newcomer's later starts: remind them how to get in.
+                let mut conn = pool.acquire().await?;
+                let users =
+                    app::store::accounts::user_emails(&mut conn, demo::DEMO_ACCOUNT_NAME).await?;
+                if !users.is_empty() {
+                    print_demo_sign_ins(&users);
+                }
             }
             let app = Application::build(config, pool).await?;
             println!("Dialogs is running at http://{}", app.addr);
@@ -140,11 +148,15 @@ async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<()> {
         "Demo account seeded: {} clients, {} dialogs, {} messages.",
         summary.clients, summary.dialogs, summary.messages
     );
-    println!("Sign in with (password {DEMO_PASSWORD}):");
-    for (email, role) in &summary.users {
+    print_demo_sign_ins(&summary.users);
+    Ok(())
+}
+
+fn print_demo_sign_ins(users: &[(String, String)]) {
+    println!("Demo sign-ins (password {DEMO_PASSWORD}):");
+    for (email, role) in users {
         println!("  {email}  ({role})");
     }
-    Ok(())
 }
 
 async fn shutdown_signal() {

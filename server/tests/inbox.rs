@@ -424,7 +424,9 @@ async fn the_sql_scope_and_the_rust_rule_agree_for_every_user_and_dialog(pool: P
             .fetch_all(&pool)
             .await
             .expect("users");
-    let dialogs: Vec<(i64, i64, i64, DialogStatus, Option<i64>, Vec<i64>)> = sqlx::query_as(
+    // id, account, line, status, assignee, participants
+    type DialogRow = (i64, i64, i64, DialogStatus, Option<i64>, Vec<i64>);
+    let dialogs: Vec<DialogRow> = sqlx::query_as(
         "SELECT d.id, d.account_id, d.line_id, d.status, d.assignee_id,
                 array(SELECT user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
            FROM dialogs d ORDER BY d.id",

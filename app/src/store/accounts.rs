@@ -43,3 +43,17 @@ pub async fn create_user(
     .fetch_one(conn)
     .await
 }
+
+/// Emails and roles of an account's active users, oldest first.
+pub async fn user_emails(
+    conn: &mut PgConnection,
+    account: &str,
+) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT u.email, u.role::text FROM users u JOIN accounts a ON a.id = u.account_id
+          WHERE a.name = $1 AND u.active ORDER BY u.id",
+    )
+    .bind(account)
+    .fetch_all(conn)
+    .await
+}

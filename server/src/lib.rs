@@ -7,3 +7,4 @@ pub mod pgcluster;
 pub mod realtime;
 pub mod startup;
 pub mod telemetry;
+pub mod workers;

@@ -74,6 +74,7 @@ impl Application {
     pub async fn build(config: &Config, pool: PgPool) -> anyhow::Result<Application> {
         let hub = Hub::new();
         hub.listen(pool.clone()).await?;
+        crate::workers::housekeeping::spawn(pool.clone(), Duration::from_secs(3600));
         let state = AppState {
             leptos: config.leptos.clone(),
             pool,

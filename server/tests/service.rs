@@ -91,3 +91,45 @@ async fn the_demo_account_is_seeded_once_and_looks_like_a_real_day(pool: PgPool)
         .expect("sign in");
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn housekeeping_drops_old_events_expired_sessions_and_old_failures(pool: PgPool) {
+    let w = world(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let dialog = w.acme.dialog_new.to_string();
+    olga.call(
+        "send_message",
+        &[("dialog_id", &dialog), ("text", "fresh"), ("mode", "note")],
+    )
+    .await;
+    sqlx::query(
+        "INSERT INTO events (account_id, dialog_id, facts, payload, created_at)
+         SELECT account_id, dialog_id, facts, payload, now() - interval '3 days' FROM events",
+    )
+    .execute(&pool)
+    .await
+    .expect("old event");
+    sqlx::query(
+        "INSERT INTO sign_in_failures (email, at) VALUES ('x@y.test', now() - interval '2 days')",
+    )
+    .execute(&pool)
+    .await
+    .expect("old failure");
+    sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 minute'")
+        .execute(&pool)
+        .await
+        .expect("expire");
+
+    let swept = server::workers::housekeeping::sweep(&pool)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.events, 1);
+    assert_eq!(swept.failures, 1);
+    assert_eq!(swept.sessions, 1);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 1, "the fresh event stays");
+}

@@ -71,11 +71,7 @@ fn time_days(days: i64) -> cookie::time::Duration {
 
 /// Resolves a session token to its user; touches the session so active ones stay alive.
 pub async fn resolve(pool: &PgPool, token: &str) -> AppResult<Option<CurrentUser>> {
-    let hash = token_hash(token);
-    let Some(user) = store::sessions::find_user(pool, &hash).await? else {
-        return Ok(None);
-    };
-    Ok(Some(user))
+    Ok(store::sessions::find_user(pool, &token_hash(token)).await?)
 }
 
 /// Checks the credentials, throttling repeated failures. Unknown email and wrong password

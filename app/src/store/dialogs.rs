@@ -53,10 +53,6 @@ impl From<RowRecord> for DialogRow {
     }
 }
 
-fn statuses(section: Section, include_closed: bool) -> Vec<DialogStatus> {
-    section.statuses(include_closed)
-}
-
 /// One page of a section, newest first, keyset-paginated on (last_message_at, id).
 pub async fn list(
     db: impl PgExecutor<'_>,
@@ -79,7 +75,7 @@ pub async fn list(
     ));
     qb.push_bind(access.user_id);
     qb.push(" WHERE d.status = ANY(");
-    qb.push_bind(statuses(section, include_closed));
+    qb.push_bind(section.statuses(include_closed));
     qb.push(")");
     access.push_dialog_scope(&mut qb, "d");
     if let Some(cursor) = after {
@@ -125,7 +121,7 @@ pub async fn counters(
     );
     qb.push_bind(access.user_id);
     qb.push(format!(" WHERE {UNREAD} AND d.status = ANY("));
-    qb.push_bind(statuses(Section::All, include_closed));
+    qb.push_bind(Section::All.statuses(include_closed));
     qb.push(")");
     access.push_dialog_scope(&mut qb, "d");
     let (new, in_work, all): (i64, i64, i64) = qb.build_query_as().fetch_one(db).await?;

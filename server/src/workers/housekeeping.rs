@@ -1,0 +1,61 @@
+//! Keeps the live event stream from growing without end. Browsers replay at most the last
+//! 1,000 events after a reconnect and refetch everything otherwise, so old events are only
+//! history nobody reads. Expired sessions and old sign-in failures go too.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+/// Events older than this are deleted.
+pub const EVENT_RETENTION_HOURS: i32 = 48;
+/// Sign-in failures older than this no longer count and are deleted.
+pub const FAILURE_RETENTION_HOURS: i32 = 24;
+
+/// What one pass deleted.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub events: u64,
+    pub sessions: u64,
+    pub failures: u64,
+}
+
+/// One pass. Safe to run from several app servers at once.
+pub async fn sweep(pool: &PgPool) -> sqlx::Result<Swept> {
+    let events =
+        sqlx::query("DELETE FROM events WHERE created_at < now() - make_interval(hours => $1)")
+            .bind(EVENT_RETENTION_HOURS)
+            .execute(pool)
+            .await?
+            .rows_affected();
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < now()")
+        .execute(pool)
+        .await?
+        .rows_affected();
+    let failures =
+        sqlx::query("DELETE FROM sign_in_failures WHERE at < now() - make_interval(hours => $1)")
+            .bind(FAILURE_RETENTION_HOURS)
+            .execute(pool)
+            .await?
+            .rows_affected();
+    Ok(Swept {
+        events,
+        sessions,
+        failures,
+    })
+}
+
+/// Runs `sweep` every `every`, logging failures; ends with the process.
+pub fn spawn(pool: PgPool, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match sweep(&pool).await {
+                Ok(swept) if swept != Swept::default() => tracing::info!(?swept, "housekeeping"),
+                Ok(_) => {}
+                Err(sqlx::Error::PoolClosed) => break,
+                Err(err) => tracing::error!(error = %err, "housekeeping failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,3 @@
+//! Background work that runs inside every app server.
+
+pub mod housekeeping;

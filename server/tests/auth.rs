@@ -64,17 +64,9 @@ async fn signing_in_again_rotates_the_session_and_sign_out_ends_it(pool: PgPool)
     let app = TestApp::spawn(pool).await;
     let first = app.sign_in("olga@acme.test").await;
     // Sign in again from the same browser: the old token must stop working.
-    let response = http()
-        .post(app.url("/api/sign_in"))
-        .header("cookie", &first.cookie)
-        .form(&[
-            ("email", "olga@acme.test"),
-            ("password", PASSWORD),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .expect("sign in");
+    let response = app
+        .post_sign_in("olga@acme.test", PASSWORD, Some(&first.cookie))
+        .await;
     assert!(response.status().is_success());
     let (status, _) = first.call("get_me", &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -91,16 +83,7 @@ async fn signing_in_again_rotates_the_session_and_sign_out_ends_it(pool: PgPool)
 async fn the_session_cookie_is_http_only(pool: PgPool) {
     world(&pool).await;
     let app = TestApp::spawn(pool).await;
-    let response = http()
-        .post(app.url("/api/sign_in"))
-        .form(&[
-            ("email", "olga@acme.test"),
-            ("password", PASSWORD),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .expect("sign in");
+    let response = app.post_sign_in("olga@acme.test", PASSWORD, None).await;
     let cookie = response
         .headers()
         .get("set-cookie")

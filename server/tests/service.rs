@@ -79,16 +79,9 @@ async fn the_demo_account_is_seeded_once_and_looks_like_a_real_day(pool: PgPool)
 
     // The demo users can sign in and see the inbox.
     let app = TestApp::spawn(pool).await;
-    let response = http()
-        .post(app.url("/api/sign_in"))
-        .form(&[
-            ("email", "anna@demo.test"),
-            ("password", "dialogs-demo"),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .expect("sign in");
+    let response = app
+        .post_sign_in("anna@demo.test", "dialogs-demo", None)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 

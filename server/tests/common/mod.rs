@@ -58,13 +58,18 @@ impl TestApp {
             .unwrap_or_else(|(status, body)| panic!("sign-in of {email} failed: {status} {body}"))
     }
 
-    pub async fn try_sign_in(
+    /// The raw sign-in request, optionally from a browser that already has a cookie.
+    pub async fn post_sign_in(
         &self,
         email: &str,
         password: &str,
-    ) -> Result<Session, (StatusCode, String)> {
-        let response = http()
-            .post(self.url("/api/sign_in"))
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = http().post(self.url("/api/sign_in"));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request
             .form(&[
                 ("email", email),
                 ("password", password),
@@ -72,7 +77,15 @@ impl TestApp {
             ])
             .send()
             .await
-            .expect("sending sign-in");
+            .expect("sending sign-in")
+    }
+
+    pub async fn try_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Session, (StatusCode, String)> {
+        let response = self.post_sign_in(email, password, None).await;
         let status = response.status();
         let cookie = response
             .headers()

@@ -232,3 +232,19 @@ test('the divider between the list and the dialog can be dragged', async ({ brow
   await expect.poll(async () => (await list.boundingBox())!.width).toBeGreaterThan(before + 100);
   await context.close();
 });
+
+test('unsent text stays with its dialog when switching dialogs', async ({ browser }) => {
+  const context = await newContext(browser, { viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, 'admin@demo.test');
+  const rows = page.locator('a.dlg-row');
+  await rows.nth(2).click();
+  const input = page.locator('.dlg-composer__input');
+  await input.fill('half-written answer');
+  await rows.nth(3).click();
+  await expect(page).toHaveURL(new RegExp(`/dialogs/${await rows.nth(3).getAttribute('data-dialog-id')}`));
+  await expect(input).toHaveValue('');
+  await rows.nth(2).click();
+  await expect(input).toHaveValue('half-written answer');
+  await context.close();
+});

@@ -8,6 +8,7 @@ use crate::domain::{DialogId, Section};
 use crate::i18n::use_i18n;
 use crate::realtime::provide_realtime;
 use crate::ui::components::common::Topbar;
+use crate::ui::components::composer::provide_drafts;
 use crate::ui::components::inbox::{DialogList, Splitter};
 
 /// Filters and the open dialog, all taken from the URL so links, tabs and Back work.
@@ -27,6 +28,7 @@ pub fn use_inbox() -> InboxState {
 #[component]
 pub fn InboxPage() -> impl IntoView {
     provide_realtime();
+    provide_drafts();
     let query = use_query_map();
     let location = use_location();
     let section = Memo::new(move |_| {

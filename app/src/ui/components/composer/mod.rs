@@ -7,6 +7,14 @@ use crate::api::messages::SendMessage;
 use crate::domain::{ComposerMode, DialogId, DialogPermissions};
 use crate::i18n::use_i18n;
 
+/// Unsent composer text per dialog, kept for the life of the inbox page.
+#[derive(Clone, Copy, Default)]
+pub struct Drafts(pub StoredValue<Vec<(DialogId, String)>>);
+
+pub fn provide_drafts() {
+    provide_context(Drafts::default());
+}
+
 #[component]
 pub fn Composer(
     dialog_id: Memo<Option<DialogId>>,
@@ -15,7 +23,29 @@ pub fn Composer(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let chosen_mode = RwSignal::new(ComposerMode::Message);
-    let text = RwSignal::new(String::new());
+    // Unsent text survives switching to another dialog and back.
+    let drafts = use_context::<Drafts>();
+    let saved = dialog_id
+        .get_untracked()
+        .and_then(|id| {
+            drafts.and_then(|d| {
+                d.0.with_value(|all| all.iter().find(|(d, _)| *d == id).map(|(_, t)| t.clone()))
+            })
+        })
+        .unwrap_or_default();
+    let text = RwSignal::new(saved);
+    Effect::new(move |_| {
+        let current = text.get();
+        if let (Some(drafts), Some(id)) = (drafts, dialog_id.get_untracked()) {
+            // A plain list: a handful of drafts, and no hashing code in the browser bundle.
+            drafts.0.update_value(|all| {
+                all.retain(|(d, _)| *d != id);
+                if !current.is_empty() {
+                    all.push((id, current));
+                }
+            });
+        }
+    });
     let textarea = NodeRef::<leptos::html::Textarea>::new();
 
     let can_send = move || permissions.can_send;

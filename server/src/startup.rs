@@ -191,20 +191,25 @@ async fn refuse_cross_origin(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Paths anyone may open without signing in.
+/// Paths served the same to everyone, with no use for the session.
+fn is_anonymous(path: &str) -> bool {
+    path == "/healthz" || path == "/readyz" || path == "/favicon.ico" || path.starts_with("/pkg/")
+}
+
+/// Paths anyone may open without signing in (server functions and the socket check the
+/// session themselves).
 fn is_public(path: &str) -> bool {
-    path == "/login"
-        || path == "/healthz"
-        || path == "/readyz"
-        || path == "/favicon.ico"
-        || path.starts_with("/pkg/")
-        || path.starts_with("/api/")
-        || path == "/ws"
+    is_anonymous(path) || path == "/login" || path.starts_with("/api/") || path == "/ws"
 }
 
 /// Resolves the session cookie once per request into `MaybeUser`; sends signed-out page
 /// visits to the sign-in page and signed-in visits of the sign-in page to the inbox.
 async fn resolve_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Static files and probes never need the user: no session query for them.
+    if is_anonymous(req.uri().path()) {
+        req.extensions_mut().insert(MaybeUser(None));
+        return next.run(req).await;
+    }
     let jar = CookieJar::from_headers(req.headers());
     let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
     let user = match token {

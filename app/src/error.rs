@@ -48,6 +48,7 @@ impl AppError {
             AppError::Forbidden => "error.forbidden",
             AppError::NotFound => "error.not_found",
             AppError::Validation { message, .. } => message,
+            AppError::Conflict(key) if key.starts_with("error.") => key,
             AppError::Conflict(_) => "error.conflict",
             AppError::RateLimited(_) => "error.rate_limited",
             AppError::Internal => "error.internal",

@@ -21,6 +21,35 @@ pub struct Config {
     /// `DIALOGS_DEMO`: `auto` seeds the demo account into a new private cluster; `always`
     /// seeds it into any database that has no accounts; `never`.
     pub demo: DemoMode,
+    /// Where messenger APIs and files live.
+    pub channels: ChannelsConfig,
+}
+
+/// Messenger endpoints (overridable, so tests and staging can point at local fakes) and the
+/// file store.
+#[derive(Clone, Debug)]
+pub struct ChannelsConfig {
+    /// `TELEGRAM_API_BASE`: the Bot API, `https://api.telegram.org` by default.
+    pub telegram_api_base: String,
+    /// `DIALOGS_FILES_DIR`: where files of messages are kept; `<data dir>/files` by default.
+    pub files_dir: PathBuf,
+    /// `DIALOGS_WORKERS`: `0` starts no delivery and job workers in this process (for
+    /// servers that only answer requests).
+    pub workers: bool,
+}
+
+impl ChannelsConfig {
+    pub fn new(data_dir: &std::path::Path) -> ChannelsConfig {
+        ChannelsConfig {
+            telegram_api_base: env("TELEGRAM_API_BASE")
+                .map(|v| v.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| "https://api.telegram.org".into()),
+            files_dir: env("DIALOGS_FILES_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("files")),
+            workers: !matches!(env("DIALOGS_WORKERS").as_deref(), Some("0") | Some("false")),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,11 +83,13 @@ impl Config {
             Some("never") | Some("0") | Some("false") => DemoMode::Never,
             Some(other) => anyhow::bail!("DIALOGS_DEMO={other:?}: expected auto, always or never"),
         };
+        let data_dir = env("DIALOGS_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("data"));
         Ok(Config {
             database_url: env("DATABASE_URL"),
-            data_dir: env("DIALOGS_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("data")),
+            channels: ChannelsConfig::new(&data_dir),
+            data_dir,
             leptos,
             max_body_bytes,
             secure_cookies: matches!(

@@ -1,8 +1,10 @@
 //! The Dialogs server: configuration, start-up, the private PostgreSQL cluster, live event
 //! fan-out, and the demo data.
 
+pub mod channels;
 pub mod config;
 pub mod demo;
+pub mod files;
 pub mod pgcluster;
 pub mod realtime;
 pub mod startup;

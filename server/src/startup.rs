@@ -13,7 +13,7 @@ use axum::extract::{FromRef, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Router, extract::DefaultBodyLimit};
 use axum_extra::extract::CookieJar;
 use leptos::config::LeptosOptions;
@@ -26,7 +26,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::channels::{Channels, ingest};
 use crate::config::Config;
+use crate::files::{self, FileStore};
 use crate::realtime::{self, Hub};
 
 #[derive(Clone)]
@@ -36,6 +38,8 @@ pub struct AppState {
     pub hub: Hub,
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
+    pub channels: Channels,
+    pub files: FileStore,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -75,12 +79,20 @@ impl Application {
         let hub = Hub::new();
         hub.listen(pool.clone()).await?;
         crate::workers::housekeeping::spawn(pool.clone(), Duration::from_secs(3600));
+        let channels = Channels::new(&config.channels)?;
+        let files = FileStore::new(&config.channels.files_dir);
+        if config.channels.workers {
+            crate::workers::delivery::spawn(pool.clone(), channels.clone());
+            crate::workers::files::spawn(pool.clone(), channels.clone(), files.clone());
+        }
         let state = AppState {
             leptos: config.leptos.clone(),
             pool,
             hub,
             secure_cookies: config.secure_cookies,
             max_body_bytes: config.max_body_bytes,
+            channels,
+            files,
         };
         let listener = TcpListener::bind(config.leptos.site_addr)
             .await
@@ -123,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/ws", get(realtime::ws_handler))
+        .route("/webhooks/{kind}/{channel_id}", post(ingest::webhook))
+        .route("/files/{id}", get(files::download))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
             move || shell(leptos.clone())
@@ -184,7 +198,9 @@ async fn limit_body(State(max): State<usize>, req: Request, next: Next) -> Respo
 
 /// State-changing requests must come from our own pages.
 async fn refuse_cross_origin(req: Request, next: Next) -> Response {
-    if !csrf::is_same_origin(req.method(), req.headers()) {
+    // Webhooks carry no cookies and prove themselves with a secret or a signature.
+    let is_webhook = req.uri().path().starts_with("/webhooks/");
+    if !is_webhook && !csrf::is_same_origin(req.method(), req.headers()) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-origin request");
         return (StatusCode::FORBIDDEN, "Cross-origin request refused.").into_response();
     }
@@ -193,13 +209,21 @@ async fn refuse_cross_origin(req: Request, next: Next) -> Response {
 
 /// Paths served the same to everyone, with no use for the session.
 fn is_anonymous(path: &str) -> bool {
-    path == "/healthz" || path == "/readyz" || path == "/favicon.ico" || path.starts_with("/pkg/")
+    path == "/healthz"
+        || path == "/readyz"
+        || path == "/favicon.ico"
+        || path.starts_with("/pkg/")
+        || path.starts_with("/webhooks/")
 }
 
 /// Paths anyone may open without signing in (server functions and the socket check the
 /// session themselves).
 fn is_public(path: &str) -> bool {
-    is_anonymous(path) || path == "/login" || path.starts_with("/api/") || path == "/ws"
+    is_anonymous(path)
+        || path == "/login"
+        || path.starts_with("/api/")
+        || path == "/ws"
+        || path.starts_with("/files/")
 }
 
 /// Resolves the session cookie once per request into `MaybeUser`; sends signed-out page

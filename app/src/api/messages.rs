@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{ComposerMode, DialogId, MessageView};
+use crate::domain::{ComposerMode, DialogId, MessageId, MessageView};
 use crate::error::AppError;
 
 /// Sends a message or writes a note. Text starting with "/" is a note whatever the mode.
@@ -44,9 +44,11 @@ pub async fn send_message(
                 direction,
                 author: Some(user.user_id),
                 body: &draft.body,
+                external: None,
             },
         )
-        .await?;
+        .await?
+        .ok_or(AppError::Internal)?;
         store::events::publish(
             &mut tx,
             user.account_id,
@@ -60,6 +62,47 @@ pub async fn send_message(
         tx.commit().await?;
         tracing::info!(dialog = %dialog_id, message = %message.id, kind = ?draft.kind, "message written");
         Ok(message)
+        }
+        .await,
+    )
+}
+
+/// Sends a failed outgoing message again (E11).
+#[server(endpoint = "retry_message")]
+pub async fn retry_message(message_id: MessageId) -> Result<MessageView, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::domain::ServerEvent;
+            use crate::store;
+
+            let (state, user, access) = crate::auth::authorize().await?;
+            let mut tx = state.pool.begin().await?;
+            let dialog = store::messages::dialog_of(&mut *tx, user.account_id, message_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let record = store::dialogs::find(&mut tx, &access, dialog, true)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let facts = record.facts();
+            if !access.can_send(&facts) {
+                return Err(AppError::Forbidden);
+            }
+            if !store::outbox::requeue(&mut tx, user.account_id, message_id).await? {
+                return Err(AppError::Conflict("error.message.not_failed".into()));
+            }
+            let message = store::messages::view(&mut *tx, message_id).await?;
+            store::events::publish(
+                &mut tx,
+                user.account_id,
+                dialog,
+                &facts,
+                &ServerEvent::MessageUpdated {
+                    message: message.clone(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(message)
         }
         .await,
     )

@@ -12,6 +12,9 @@ pub enum ServerEvent {
     /// A message, note or system message was added to a dialog.
     #[serde(rename = "message.created")]
     MessageCreated { message: MessageView },
+    /// A message changed: delivery state, edited or deleted by the client, files fetched.
+    #[serde(rename = "message.updated")]
+    MessageUpdated { message: MessageView },
     /// A dialog's status, assignee, title or snapshot changed.
     #[serde(rename = "dialog.updated")]
     DialogUpdated { dialog_id: DialogId },
@@ -20,7 +23,9 @@ pub enum ServerEvent {
 impl ServerEvent {
     pub fn dialog_id(&self) -> DialogId {
         match self {
-            ServerEvent::MessageCreated { message } => message.dialog_id,
+            ServerEvent::MessageCreated { message } | ServerEvent::MessageUpdated { message } => {
+                message.dialog_id
+            }
             ServerEvent::DialogUpdated { dialog_id } => *dialog_id,
         }
     }

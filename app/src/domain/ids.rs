@@ -43,4 +43,6 @@ id_type!(
     MessageId,
     /// One entry of the live event stream.
     EventId,
+    /// A file of a message.
+    AttachmentId,
 );

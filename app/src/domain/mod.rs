@@ -4,6 +4,7 @@
 pub mod dialog;
 pub mod event;
 pub mod ids;
+pub mod inbound;
 pub mod message;
 pub mod user;
 pub mod view;

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AccountRole, ChannelId, ClientId, DeliveryState, DialogId, DialogStatus, Direction, LineId,
-    Locale, MessageId, MessageKind, Section, Theme, UserId,
+    AccountRole, AttachmentId, ChannelId, ClientId, DeliveryState, DialogId, DialogStatus,
+    Direction, LineId, Locale, MessageId, MessageKind, Section, Theme, UserId,
 };
 
 /// The messenger behind a channel (B2).
@@ -167,8 +167,26 @@ pub struct MessageView {
     pub author_name: Option<String>,
     pub body: String,
     pub delivery: Option<DeliveryState>,
+    /// Why delivery failed, in words for the operator.
+    pub delivery_error: Option<String>,
     pub deleted: bool,
+    pub edited: bool,
+    /// Who wrote it in a group chat.
+    pub sender_name: Option<String>,
+    pub attachments: Vec<AttachmentView>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A file of a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub id: AttachmentId,
+    pub kind: String,
+    pub file_name: String,
+    pub mime_type: String,
+    pub size_bytes: Option<i64>,
+    /// pending (being fetched from the messenger), stored, or failed.
+    pub state: String,
 }
 
 /// An open dialog with its newest messages, oldest first.

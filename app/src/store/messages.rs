@@ -2,13 +2,21 @@
 
 use sqlx::{AssertSqlSafe, PgConnection, PgExecutor};
 
+use sqlx::types::Json;
+
 use crate::domain::message::snippet;
 use crate::domain::{
-    AccountId, DeliveryState, DialogId, Direction, MessageId, MessageKind, MessageView, UserId,
+    AccountId, AttachmentView, ChannelId, DeliveryState, DialogId, Direction, MessageId,
+    MessageKind, MessageView, UserId,
 };
 
 const VIEW_COLUMNS: &str = "m.id, m.dialog_id, m.kind, m.direction, u.display_name AS author_name,
-    m.body, m.delivery, (m.deleted_at IS NOT NULL) AS deleted, m.created_at";
+    m.body, m.delivery, m.delivery_error, (m.deleted_at IS NOT NULL) AS deleted,
+    (m.edited_at IS NOT NULL) AS edited, m.sender_name, m.created_at,
+    coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind,
+                 'file_name', a.file_name, 'mime_type', a.mime_type,
+                 'size_bytes', a.size_bytes, 'state', a.state) ORDER BY a.id)
+                FROM attachments a WHERE a.message_id = m.id), '[]') AS attachments";
 
 #[derive(sqlx::FromRow)]
 struct MessageRecord {
@@ -19,8 +27,12 @@ struct MessageRecord {
     author_name: Option<String>,
     body: String,
     delivery: Option<DeliveryState>,
+    delivery_error: Option<String>,
     deleted: bool,
+    edited: bool,
+    sender_name: Option<String>,
     created_at: chrono::DateTime<chrono::Utc>,
+    attachments: Json<Vec<AttachmentView>>,
 }
 
 impl From<MessageRecord> for MessageView {
@@ -33,7 +45,11 @@ impl From<MessageRecord> for MessageView {
             author_name: r.author_name,
             body: r.body,
             delivery: r.delivery,
+            delivery_error: r.delivery_error,
             deleted: r.deleted,
+            edited: r.edited,
+            sender_name: r.sender_name,
+            attachments: r.attachments.0,
             created_at: r.created_at,
         }
     }
@@ -76,15 +92,34 @@ pub struct NewMessage<'a> {
     pub direction: Direction,
     pub author: Option<UserId>,
     pub body: &'a str,
+    /// Where a client's message came from, with the messenger's id of it.
+    pub external: Option<External<'a>>,
+}
+
+/// The messenger's side of an inbound message.
+#[derive(Debug, Clone)]
+pub struct External<'a> {
+    pub channel: ChannelId,
+    pub external_id: &'a str,
+    pub sender_name: Option<&'a str>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Appends a message inside the caller's transaction: stores it, updates the dialog's list
 /// snapshot, moves the author's read position, and queues outgoing messages for delivery.
-pub async fn append(conn: &mut PgConnection, new: &NewMessage<'_>) -> sqlx::Result<MessageView> {
+/// None when a message with the same external id is already stored (a repeated webhook).
+pub async fn append(
+    conn: &mut PgConnection,
+    new: &NewMessage<'_>,
+) -> sqlx::Result<Option<MessageView>> {
     let delivery = (new.direction == Direction::Out).then_some(DeliveryState::Sending);
-    let id: MessageId = sqlx::query_scalar(
-        "INSERT INTO messages (account_id, dialog_id, kind, direction, author_user_id, body, delivery)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    let external = new.external.as_ref();
+    let id: Option<MessageId> = sqlx::query_scalar(
+        "INSERT INTO messages (account_id, dialog_id, kind, direction, author_user_id, body,
+                               delivery, channel_id, external_id, sender_name, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, least(coalesce($11, now()), now()))
+         ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+         RETURNING id",
     )
     .bind(new.account)
     .bind(new.dialog)
@@ -93,8 +128,15 @@ pub async fn append(conn: &mut PgConnection, new: &NewMessage<'_>) -> sqlx::Resu
     .bind(new.author)
     .bind(new.body)
     .bind(delivery)
-    .fetch_one(&mut *conn)
+    .bind(external.map(|e| e.channel))
+    .bind(external.map(|e| e.external_id))
+    .bind(external.and_then(|e| e.sender_name))
+    .bind(external.and_then(|e| e.sent_at))
+    .fetch_optional(&mut *conn)
     .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
 
     sqlx::query(
         "UPDATE dialogs
@@ -133,19 +175,45 @@ pub async fn append(conn: &mut PgConnection, new: &NewMessage<'_>) -> sqlx::Resu
     }
 
     if delivery.is_some() {
-        sqlx::query("INSERT INTO outbox (account_id, message_id) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO outbox (account_id, message_id, dialog_id) VALUES ($1, $2, $3)")
             .bind(new.account)
             .bind(id)
+            .bind(new.dialog)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(OUTBOX_CHANNEL)
             .execute(&mut *conn)
             .await?;
     }
 
-    let view = sqlx::query_as::<_, MessageRecord>(AssertSqlSafe(format!(
+    view(&mut *conn, id).await.map(Some)
+}
+
+/// The PostgreSQL channel that wakes the delivery workers when a message is queued.
+pub const OUTBOX_CHANNEL: &str = "dialogs_outbox";
+
+/// One message as the browser sees it.
+pub async fn view(db: impl PgExecutor<'_>, id: MessageId) -> sqlx::Result<MessageView> {
+    let record = sqlx::query_as::<_, MessageRecord>(AssertSqlSafe(format!(
         "SELECT {VIEW_COLUMNS} FROM messages m LEFT JOIN users u ON u.id = m.author_user_id
           WHERE m.id = $1"
     )))
     .bind(id)
-    .fetch_one(&mut *conn)
+    .fetch_one(db)
     .await?;
-    Ok(view.into())
+    Ok(record.into())
+}
+
+/// The dialog of a message of this account, or None.
+pub async fn dialog_of(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    message: MessageId,
+) -> sqlx::Result<Option<DialogId>> {
+    sqlx::query_scalar("SELECT dialog_id FROM messages WHERE account_id = $1 AND id = $2")
+        .bind(account)
+        .bind(message)
+        .fetch_optional(db)
+        .await
 }

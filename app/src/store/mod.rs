@@ -3,9 +3,13 @@
 
 pub mod access;
 pub mod accounts;
+pub mod attachments;
 pub mod dialogs;
 pub mod events;
+pub mod inbound;
+pub mod jobs;
 pub mod messages;
+pub mod outbox;
 pub mod sessions;
 
 /// Migrations embedded in the binary, applied by `dialogs migrate` and at start-up.

@@ -1,3 +1,80 @@
-//! Background work that runs inside every app server.
+//! Background work that runs inside every app server: delivery of outgoing messages, jobs
+//! (fetching files), housekeeping. Queues live in PostgreSQL, so any number of servers share
+//! them; a NOTIFY wakes the workers at once, a short poll covers a missed one.
 
+pub mod delivery;
+pub mod files;
 pub mod housekeeping;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+
+/// Waits for a NOTIFY on one channel, or for `poll` to pass.
+pub(crate) struct Wakeup {
+    pool: PgPool,
+    channel: &'static str,
+    listener: Option<PgListener>,
+    poll: Duration,
+}
+
+impl Wakeup {
+    pub fn new(pool: PgPool, channel: &'static str, poll: Duration) -> Wakeup {
+        Wakeup {
+            pool,
+            channel,
+            listener: None,
+            poll,
+        }
+    }
+
+    /// Returns when woken or after the poll interval. A lost listener is reconnected on the
+    /// next call; meanwhile the poll interval alone paces the worker.
+    pub async fn wait(&mut self) {
+        if self.listener.is_none() {
+            self.listener = match PgListener::connect_with(&self.pool).await {
+                Ok(mut listener) => match listener.listen(self.channel).await {
+                    Ok(()) => Some(listener),
+                    Err(_) => None,
+                },
+                Err(_) => None,
+            };
+        }
+        match self.listener.as_mut() {
+            Some(listener) => {
+                match tokio::time::timeout(self.poll, listener.try_recv()).await {
+                    Ok(Ok(Some(_))) | Err(_) => {}
+                    // The connection dropped (try_recv gives None once) or failed.
+                    Ok(Ok(None)) | Ok(Err(_)) => {
+                        self.listener = None;
+                        tokio::time::sleep(self.poll).await;
+                    }
+                }
+            }
+            None => tokio::time::sleep(self.poll).await,
+        }
+    }
+}
+
+/// Exponential back-off from half a second, capped, with jitter so retries spread out.
+pub fn backoff(attempt: i32, cap: Duration) -> Duration {
+    let exp = 2f64.powi(attempt.clamp(1, 20) - 1) * 0.5;
+    let secs = exp.min(cap.as_secs_f64());
+    Duration::from_secs_f64(secs * (0.8 + fastrand::f64() * 0.4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_stops_at_the_cap() {
+        let cap = Duration::from_secs(300);
+        let first = backoff(1, cap).as_secs_f64();
+        assert!((0.4..=0.6).contains(&first), "{first}");
+        let fifth = backoff(5, cap).as_secs_f64();
+        assert!((6.4..=9.6).contains(&fifth), "{fifth}");
+        assert!(backoff(30, cap) <= Duration::from_secs(360));
+    }
+}

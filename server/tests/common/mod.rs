@@ -37,6 +37,12 @@ impl TestApp {
             max_body_bytes: 1024 * 1024,
             secure_cookies: false,
             demo: DemoMode::Never,
+            channels: server::config::ChannelsConfig {
+                telegram_api_base: "http://127.0.0.1:9".into(),
+                files_dir: std::env::temp_dir()
+                    .join(format!("dialogs-test-files-{}", fastrand::u64(..))),
+                workers: true,
+            },
         };
         adjust(&mut config);
         let app = Application::build(&config, pool.clone())
@@ -294,6 +300,7 @@ async fn account(pool: &PgPool, name: &str, domain: &str, hash: &str) -> Account
                     direction: Direction::In,
                     author: None,
                     body: "Hello, I have a question",
+                    external: None,
                 },
             )
             .await

@@ -1,0 +1,95 @@
+//! Files of messages (E3): fetched from the messenger after the webhook was answered, kept
+//! in the file store, handed to the users who may see their dialog.
+
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
+
+use crate::auth::Access;
+use crate::domain::{AccountId, AttachmentId, ChannelId, DialogId, MessageId};
+
+/// A file of an inbound message, as the fetch job needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingFile {
+    pub id: AttachmentId,
+    pub account_id: AccountId,
+    pub message_id: MessageId,
+    pub channel_id: Option<ChannelId>,
+    pub source: Option<String>,
+    pub file_name: String,
+    pub state: String,
+}
+
+pub async fn pending_file(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    id: AttachmentId,
+) -> sqlx::Result<Option<PendingFile>> {
+    sqlx::query_as(
+        "SELECT a.id, a.account_id, a.message_id, m.channel_id, a.source, a.file_name, a.state
+           FROM attachments a JOIN messages m ON m.id = a.message_id
+          WHERE a.account_id = $1 AND a.id = $2",
+    )
+    .bind(account)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Records where a fetched file is kept (or why it could not be fetched).
+pub async fn file_fetched(
+    db: impl PgExecutor<'_>,
+    id: AttachmentId,
+    outcome: Result<(&str, i64, Option<&str>), &str>,
+) -> sqlx::Result<()> {
+    match outcome {
+        Ok((key, size, mime)) => {
+            sqlx::query(
+                "UPDATE attachments SET state = 'stored', storage_key = $2, size_bytes = $3,
+                        mime_type = coalesce($4, mime_type), error = NULL
+                  WHERE id = $1",
+            )
+            .bind(id)
+            .bind(key)
+            .bind(size)
+            .bind(mime)
+            .execute(db)
+            .await?;
+        }
+        Err(error) => {
+            sqlx::query("UPDATE attachments SET state = 'failed', error = $2 WHERE id = $1")
+                .bind(id)
+                .bind(error)
+                .execute(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A stored file, for download.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredFile {
+    pub id: AttachmentId,
+    pub dialog_id: DialogId,
+    pub file_name: String,
+    pub mime_type: String,
+    pub storage_key: Option<String>,
+    pub state: String,
+}
+
+/// A file of a dialog the user may see, or None (unknown, another account's, or no right).
+pub async fn for_download(
+    conn: &mut PgConnection,
+    access: &Access,
+    id: AttachmentId,
+) -> sqlx::Result<Option<StoredFile>> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT a.id, d.id AS dialog_id, a.file_name, a.mime_type, a.storage_key, a.state
+           FROM attachments a
+           JOIN messages m ON m.id = a.message_id
+           JOIN dialogs d ON d.id = m.dialog_id
+          WHERE a.id = ",
+    );
+    qb.push_bind(id);
+    access.push_dialog_scope(&mut qb, "d");
+    qb.build_query_as().fetch_optional(conn).await
+}

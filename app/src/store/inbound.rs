@@ -1,0 +1,362 @@
+//! Storing what messengers send: idempotent on the messenger's message id, one client per
+//! person (matched by chat, phone and email), a new dialog when none is active.
+
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor};
+
+use crate::domain::event::DialogFacts;
+use crate::domain::inbound::{InboundChat, InboundMessage, normalize_phone};
+use crate::domain::{
+    AccountId, ChannelId, ChannelKind, ClientId, DeliveryState, DialogId, DialogStatus, Direction,
+    LineId, MessageId, MessageKind, MessageView, UserId,
+};
+use crate::store::messages::{self, External, NewMessage};
+
+/// A channel as the ingest path and the delivery worker need it, secrets included. Never
+/// sent to the browser.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChannelRecord {
+    pub id: ChannelId,
+    pub account_id: AccountId,
+    pub kind: ChannelKind,
+    pub name: String,
+    pub line_id: Option<LineId>,
+    pub enabled: bool,
+    pub settings: Json<Value>,
+    pub credentials: Json<Value>,
+}
+
+/// A channel by id, whatever its account: a webhook names its channel in the path and
+/// proves who it is with the channel's secret, checked by the adapter.
+pub async fn channel(
+    db: impl PgExecutor<'_>,
+    id: ChannelId,
+) -> sqlx::Result<Option<ChannelRecord>> {
+    sqlx::query_as(
+        "SELECT id, account_id, kind, name, line_id, enabled, settings, credentials
+           FROM channels WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// What storing an inbound message did.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// The message was stored before (the messenger repeated its webhook).
+    Duplicate,
+    Created {
+        message: MessageView,
+        facts: DialogFacts,
+        new_dialog: bool,
+        /// Files waiting to be fetched from the messenger.
+        attachments: Vec<(i64, String)>,
+    },
+}
+
+/// Stores a client's message inside the caller's transaction. Messages of one chat are
+/// stored one at a time (a transaction-scoped advisory lock), so two webhooks of a new
+/// client never make two clients or two dialogs.
+pub async fn store_message(
+    conn: &mut PgConnection,
+    channel: &ChannelRecord,
+    line: LineId,
+    message: &InboundMessage,
+) -> sqlx::Result<Stored> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))")
+        .bind(channel.id.0 as i32)
+        .bind(&message.chat.external_id)
+        .execute(&mut *conn)
+        .await?;
+
+    let seen: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND external_id = $2")
+            .bind(channel.id)
+            .bind(&message.external_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if seen.is_some() {
+        return Ok(Stored::Duplicate);
+    }
+
+    let client = find_or_create_client(conn, channel, line, &message.chat).await?;
+    let (dialog, new_dialog) =
+        find_or_open_dialog(conn, channel, line, client, message.chat.is_group).await?;
+
+    let body = message.body();
+    let Some(view) = messages::append(
+        conn,
+        &NewMessage {
+            account: channel.account_id,
+            dialog,
+            kind: MessageKind::Message,
+            direction: Direction::In,
+            author: None,
+            body: &body,
+            external: Some(External {
+                channel: channel.id,
+                external_id: &message.external_id,
+                sender_name: message.sender_name.as_deref(),
+                sent_at: message.sent_at,
+            }),
+        },
+    )
+    .await?
+    else {
+        return Ok(Stored::Duplicate);
+    };
+
+    let mut attachments = Vec::with_capacity(message.attachments.len());
+    for file in &message.attachments {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (account_id, message_id, kind, file_name, mime_type,
+                                      size_bytes, source)
+             VALUES ($1, $2, $3, $4, coalesce($5, 'application/octet-stream'), $6, $7)
+             RETURNING id",
+        )
+        .bind(channel.account_id)
+        .bind(view.id)
+        .bind(file.kind.as_str())
+        .bind(crate::domain::inbound::cut(&file.file_name, 300))
+        .bind(&file.mime_type)
+        .bind(file.size_bytes)
+        .bind(&file.source)
+        .fetch_one(&mut *conn)
+        .await?;
+        attachments.push((id, file.source.clone()));
+    }
+    let message = if attachments.is_empty() {
+        view
+    } else {
+        messages::view(&mut *conn, view.id).await?
+    };
+    let facts = facts(&mut *conn, channel.account_id, dialog).await?;
+    Ok(Stored::Created {
+        message,
+        facts,
+        new_dialog,
+        attachments,
+    })
+}
+
+/// The client behind a chat: the one already known on this channel, else one with the same
+/// phone or email in the account, else a new client (a potential client when the line says
+/// so, B4/F5).
+async fn find_or_create_client(
+    conn: &mut PgConnection,
+    channel: &ChannelRecord,
+    line: LineId,
+    chat: &InboundChat,
+) -> sqlx::Result<ClientId> {
+    let known: Option<ClientId> = sqlx::query_scalar(
+        "SELECT client_id FROM client_identities WHERE channel_id = $1 AND external_id = $2",
+    )
+    .bind(channel.id)
+    .bind(&chat.external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(client) = known {
+        return Ok(client);
+    }
+    let phone = chat.phone.as_deref().and_then(normalize_phone);
+    let email = chat.email.as_deref().map(|e| e.trim().to_lowercase());
+    let matched: Option<ClientId> = if chat.is_group {
+        None
+    } else {
+        sqlx::query_scalar(
+            "SELECT id FROM clients
+              WHERE account_id = $1
+                AND (($2::text IS NOT NULL AND phone = $2)
+                  OR ($3::text IS NOT NULL AND lower(email) = $3))
+              ORDER BY id LIMIT 1",
+        )
+        .bind(channel.account_id)
+        .bind(&phone)
+        .bind(&email)
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    let client = match matched {
+        Some(client) => client,
+        None => {
+            let name = if chat.name.trim().is_empty() {
+                chat.username
+                    .clone()
+                    .or_else(|| phone.clone())
+                    .or_else(|| email.clone())
+                    .unwrap_or_else(|| chat.external_id.clone())
+            } else {
+                chat.name.trim().to_owned()
+            };
+            sqlx::query_scalar(
+                "INSERT INTO clients (account_id, name, phone, username, email, is_potential)
+                 SELECT $1, $2, $3, $4, $5, NOT l.unknown_become_clients
+                   FROM lines l WHERE l.id = $6 AND l.account_id = $1
+                 RETURNING id",
+            )
+            .bind(channel.account_id)
+            .bind(crate::domain::inbound::cut(&name, 300))
+            .bind(&phone)
+            .bind(&chat.username)
+            .bind(&email)
+            .bind(line)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    sqlx::query(
+        "INSERT INTO client_identities (account_id, client_id, channel_id, external_id, display)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(channel.account_id)
+    .bind(client)
+    .bind(channel.id)
+    .bind(&chat.external_id)
+    .bind(chat.username.as_ref().map(|u| format!("@{u}")))
+    .execute(&mut *conn)
+    .await?;
+    Ok(client)
+}
+
+/// The client's active dialog on this channel, or a new one (a message after closing opens
+/// a new dialog, D2).
+async fn find_or_open_dialog(
+    conn: &mut PgConnection,
+    channel: &ChannelRecord,
+    line: LineId,
+    client: ClientId,
+    is_group: bool,
+) -> sqlx::Result<(DialogId, bool)> {
+    let active: Option<DialogId> = sqlx::query_scalar(
+        "SELECT id FROM dialogs
+          WHERE account_id = $1 AND client_id = $2 AND channel_id = $3
+            AND status NOT IN ('closed', 'for_review')
+          FOR UPDATE",
+    )
+    .bind(channel.account_id)
+    .bind(client)
+    .bind(channel.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(dialog) = active {
+        return Ok((dialog, false));
+    }
+    let number: i64 = sqlx::query_scalar(
+        "UPDATE accounts SET next_dialog_number = next_dialog_number + 1
+          WHERE id = $1 RETURNING next_dialog_number - 1",
+    )
+    .bind(channel.account_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let dialog: DialogId = sqlx::query_scalar(
+        "INSERT INTO dialogs (account_id, number, status, line_id, channel_id, client_id, is_group)
+         VALUES ($1, $2, 'new', $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(channel.account_id)
+    .bind(number)
+    .bind(line)
+    .bind(channel.id)
+    .bind(client)
+    .bind(is_group)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((dialog, true))
+}
+
+/// Who may see events of a dialog, as it is now.
+pub async fn facts(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    dialog: DialogId,
+) -> sqlx::Result<DialogFacts> {
+    let (line_id, status, assignee_id, participant_ids): (
+        LineId,
+        DialogStatus,
+        Option<UserId>,
+        Vec<UserId>,
+    ) = sqlx::query_as(
+        "SELECT d.line_id, d.status, d.assignee_id,
+                array(SELECT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
+           FROM dialogs d WHERE d.account_id = $1 AND d.id = $2",
+    )
+    .bind(account)
+    .bind(dialog)
+    .fetch_one(db)
+    .await?;
+    Ok(DialogFacts {
+        line_id,
+        status,
+        assignee_id,
+        participant_ids,
+    })
+}
+
+/// A message of this channel changed on the messenger's side; returns it as it is now,
+/// with its dialog's facts, or None when the message is not known.
+pub async fn update_message(
+    conn: &mut PgConnection,
+    channel: &ChannelRecord,
+    external_id: &str,
+    change: MessageChange<'_>,
+) -> sqlx::Result<Option<(MessageView, DialogFacts)>> {
+    let id: Option<(MessageId, DialogId)> = match change {
+        MessageChange::Edited { body } => {
+            sqlx::query_as(
+                "UPDATE messages SET body = $3, edited_at = now()
+                  WHERE channel_id = $1 AND external_id = $2 AND direction = 'in'
+                  RETURNING id, dialog_id",
+            )
+            .bind(channel.id)
+            .bind(external_id)
+            .bind(body)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        MessageChange::Deleted => sqlx::query_as(
+            "UPDATE messages SET deleted_by = 'client', deleted_at = coalesce(deleted_at, now())
+                  WHERE channel_id = $1 AND external_id = $2 AND direction = 'in'
+                  RETURNING id, dialog_id",
+        )
+        .bind(channel.id)
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await?,
+        MessageChange::Delivery { state, error } => {
+            // States only move forward (a late "delivered" never undoes "read"); "failed"
+            // may come after "sent".
+            sqlx::query_as(
+                "UPDATE messages SET delivery = $3, delivery_error = $4
+                  WHERE channel_id = $1 AND external_id = $2 AND direction = 'out'
+                    AND (delivery IS NULL OR delivery < $3 OR $3 = 'failed')
+                  RETURNING id, dialog_id",
+            )
+            .bind(channel.id)
+            .bind(external_id)
+            .bind(state)
+            .bind(error)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+    };
+    let Some((id, dialog)) = id else {
+        return Ok(None);
+    };
+    let view = messages::view(&mut *conn, id).await?;
+    let facts = facts(&mut *conn, channel.account_id, dialog).await?;
+    Ok(Some((view, facts)))
+}
+
+/// A change the messenger reports about a message.
+#[derive(Debug, Clone, Copy)]
+pub enum MessageChange<'a> {
+    Edited {
+        body: &'a str,
+    },
+    Deleted,
+    Delivery {
+        state: DeliveryState,
+        error: Option<&'a str>,
+    },
+}

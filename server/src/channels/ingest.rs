@@ -1,0 +1,235 @@
+//! `POST /webhooks/{kind}/{channel_id}`: verify, store idempotently, answer. Slow work
+//! (fetching files) is queued as jobs in the same transaction and done after the answer.
+//!
+//! Answers: 200 stored (or already stored); 400 malformed; 401 wrong secret or signature;
+//! 404 unknown channel; 413 too large; 503 not connected to a line, or the database is
+//! unavailable — the provider keeps the update and retries, so nothing is lost.
+
+use anyhow::Context;
+use app::domain::inbound::InboundEvent;
+use app::domain::{ChannelId, LineId, ServerEvent};
+use app::store::inbound::{ChannelRecord, MessageChange, Stored};
+use app::store::{events, inbound, jobs};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::WebhookError;
+use crate::startup::AppState;
+
+/// The job that fetches a client's file from the messenger.
+pub const FETCH_FILE_JOB: &str = "fetch_file";
+
+fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "ok": false, "error": message.into() })),
+    )
+        .into_response()
+}
+
+impl IntoResponse for WebhookError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            WebhookError::UnknownChannel => StatusCode::NOT_FOUND,
+            WebhookError::BadSignature => StatusCode::UNAUTHORIZED,
+            WebhookError::Malformed(_) => StatusCode::BAD_REQUEST,
+            WebhookError::NotConnected => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        refuse(status, self.to_string())
+    }
+}
+
+#[tracing::instrument(skip_all, fields(kind = %kind, channel = %channel_id))]
+pub async fn webhook(
+    State(state): State<AppState>,
+    Path((kind, channel_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(adapter) = state.channels.by_path_name(&kind) else {
+        return WebhookError::UnknownChannel.into_response();
+    };
+    let Ok(id) = channel_id.parse::<i64>() else {
+        return WebhookError::UnknownChannel.into_response();
+    };
+    let channel = match inbound::channel(&state.pool, ChannelId(id)).await {
+        Ok(Some(channel)) if channel.kind == adapter.kind() => channel,
+        Ok(_) => return WebhookError::UnknownChannel.into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "loading a channel for a webhook");
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "Please retry shortly.");
+        }
+    };
+    if let Err(err) = adapter.verify(&channel, &headers, &body) {
+        tracing::warn!(error = %err, "webhook refused");
+        return err.into_response();
+    }
+    let events = match adapter.parse(&body) {
+        Ok(events) => events,
+        Err(err) => {
+            tracing::warn!(error = %err, "webhook refused");
+            return err.into_response();
+        }
+    };
+    let line = match (channel.enabled, channel.line_id) {
+        (true, Some(line)) => line,
+        _ => return WebhookError::NotConnected.into_response(),
+    };
+    let mut stored = 0;
+    let mut repeated = 0;
+    for event in &events {
+        match ingest(&state.pool, &channel, line, event).await {
+            Ok(true) => stored += 1,
+            Ok(false) => repeated += 1,
+            Err(err) => {
+                tracing::error!(error = format!("{err:#}"), "storing a webhook event");
+                return refuse(StatusCode::SERVICE_UNAVAILABLE, "Please retry shortly.");
+            }
+        }
+    }
+    Json(json!({ "ok": true, "stored": stored, "repeated": repeated })).into_response()
+}
+
+/// Stores one event in its own transaction, with its live event. False when it changed
+/// nothing (a repeated webhook, or a change to a message we never had).
+pub async fn ingest(
+    pool: &PgPool,
+    channel: &ChannelRecord,
+    line: LineId,
+    event: &InboundEvent,
+) -> anyhow::Result<bool> {
+    let mut tx = pool.begin().await.context("starting a transaction")?;
+    let changed = match event {
+        InboundEvent::Message(message) => store_new(&mut tx, channel, line, message).await?,
+        InboundEvent::Edited(message) => {
+            let body = message.body();
+            match inbound::update_message(
+                &mut tx,
+                channel,
+                &message.external_id,
+                MessageChange::Edited { body: &body },
+            )
+            .await
+            .context("storing an edit")?
+            {
+                Some((message, facts)) => {
+                    let dialog = message.dialog_id;
+                    events::publish(
+                        &mut tx,
+                        channel.account_id,
+                        dialog,
+                        &facts,
+                        &ServerEvent::MessageUpdated { message },
+                    )
+                    .await?;
+                    true
+                }
+                // An edit of a message we never got: keep it as a new message.
+                None => store_new(&mut tx, channel, line, message).await?,
+            }
+        }
+        InboundEvent::Deleted { message_ids } => {
+            let mut any = false;
+            for id in message_ids {
+                if let Some((message, facts)) =
+                    inbound::update_message(&mut tx, channel, id, MessageChange::Deleted)
+                        .await
+                        .context("storing a deletion")?
+                {
+                    let dialog = message.dialog_id;
+                    events::publish(
+                        &mut tx,
+                        channel.account_id,
+                        dialog,
+                        &facts,
+                        &ServerEvent::MessageUpdated { message },
+                    )
+                    .await?;
+                    any = true;
+                }
+            }
+            any
+        }
+        InboundEvent::Status {
+            message_id,
+            state,
+            error,
+        } => {
+            match inbound::update_message(
+                &mut tx,
+                channel,
+                message_id,
+                MessageChange::Delivery {
+                    state: *state,
+                    error: error.as_deref(),
+                },
+            )
+            .await
+            .context("storing a delivery status")?
+            {
+                Some((message, facts)) => {
+                    let dialog = message.dialog_id;
+                    events::publish(
+                        &mut tx,
+                        channel.account_id,
+                        dialog,
+                        &facts,
+                        &ServerEvent::MessageUpdated { message },
+                    )
+                    .await?;
+                    true
+                }
+                None => false,
+            }
+        }
+    };
+    tx.commit().await.context("committing a webhook event")?;
+    Ok(changed)
+}
+
+async fn store_new(
+    tx: &mut sqlx::PgConnection,
+    channel: &ChannelRecord,
+    line: LineId,
+    message: &app::domain::inbound::InboundMessage,
+) -> anyhow::Result<bool> {
+    match inbound::store_message(tx, channel, line, message)
+        .await
+        .context("storing an inbound message")?
+    {
+        Stored::Duplicate => Ok(false),
+        Stored::Created {
+            message,
+            facts,
+            new_dialog,
+            attachments,
+        } => {
+            let dialog = message.dialog_id;
+            let message_id = message.id;
+            events::publish(
+                tx,
+                channel.account_id,
+                dialog,
+                &facts,
+                &ServerEvent::MessageCreated { message },
+            )
+            .await?;
+            for (attachment, _) in &attachments {
+                jobs::enqueue(
+                    tx,
+                    channel.account_id,
+                    FETCH_FILE_JOB,
+                    &json!({ "attachment_id": attachment }),
+                )
+                .await?;
+            }
+            tracing::info!(dialog = %dialog, message = %message_id, new_dialog, "inbound message stored");
+            Ok(true)
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Messengers behind one trait. Each adapter verifies and parses its provider's webhooks,
+//! sends, deletes and fetches files in the provider's own protocol; everything else (storing,
+//! delivery order, retries, rate limits) is shared.
+
+pub mod api;
+pub mod ingest;
+pub mod telegram;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::ChannelKind;
+use app::domain::inbound::InboundEvent;
+use app::store::inbound::ChannelRecord;
+use futures::future::BoxFuture;
+use http::HeaderMap;
+
+use crate::config::ChannelsConfig;
+
+/// Why a webhook was refused. Each maps to one HTTP status and a plain message.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("unknown channel")]
+    UnknownChannel,
+    #[error("the signature or secret does not match")]
+    BadSignature,
+    #[error("malformed payload: {0}")]
+    Malformed(String),
+    #[error("the channel is not connected to a line, or is switched off")]
+    NotConnected,
+}
+
+/// A message to send to a client.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The client's id on the channel: chat id, phone number, address.
+    pub chat: String,
+    pub text: String,
+    /// The messenger's id of the message this one answers.
+    pub reply_to: Option<String>,
+    /// Stable across retries of one message; providers that deduplicate on it never
+    /// deliver a retry twice.
+    pub idempotency_key: String,
+}
+
+/// Why a send did not succeed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SendError {
+    /// The provider did not take the message (overloaded, rate limit, unreachable): safe to
+    /// try again, after `after` when the provider said so.
+    #[error("{reason}")]
+    Retry {
+        after: Option<Duration>,
+        reason: String,
+    },
+    /// The provider refused the message for good (blocked bot, bad chat, bad token).
+    #[error("{0}")]
+    Permanent(String),
+    /// The request left but no answer came: the provider may have taken the message.
+    #[error("{0}")]
+    Unclear(String),
+}
+
+/// A file fetched from a messenger.
+pub struct FetchedFile {
+    pub bytes: Vec<u8>,
+    pub mime_type: Option<String>,
+}
+
+/// Sending limits of a provider.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Least time between two messages to one chat.
+    pub per_chat: Duration,
+    /// Least time between two messages of one channel.
+    pub per_channel: Duration,
+}
+
+/// One messenger's protocol.
+pub trait ChannelAdapter: Send + Sync {
+    fn kind(&self) -> ChannelKind;
+
+    /// Checks that a webhook came from the provider: a secret header, or a signature over
+    /// the raw body, compared in constant time.
+    fn verify(
+        &self,
+        channel: &ChannelRecord,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), WebhookError>;
+
+    /// Turns a verified webhook body into events.
+    fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError>;
+
+    /// Sends a message; Ok carries the provider's id of it.
+    fn send<'a>(
+        &'a self,
+        channel: &'a ChannelRecord,
+        message: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Option<String>, SendError>>;
+
+    /// Deletes a sent message at the client's side, where the provider allows it.
+    fn delete<'a>(
+        &'a self,
+        channel: &'a ChannelRecord,
+        chat: &'a str,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), SendError>>;
+
+    /// Fetches a client's file named by the `source` the parser recorded.
+    fn fetch_file<'a>(
+        &'a self,
+        channel: &'a ChannelRecord,
+        source: &'a str,
+    ) -> BoxFuture<'a, Result<FetchedFile, SendError>>;
+
+    fn limits(&self) -> RateLimits;
+
+    /// True when the provider deduplicates sends on the idempotency key, so a send with an
+    /// unclear outcome may be repeated safely.
+    fn deduplicates_sends(&self) -> bool;
+}
+
+/// The adapters of this server, by kind.
+#[derive(Clone)]
+pub struct Channels {
+    telegram: Arc<telegram::Telegram>,
+    api: Arc<api::ApiChannel>,
+}
+
+impl Channels {
+    pub fn new(config: &ChannelsConfig) -> anyhow::Result<Channels> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("Dialogs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;
+        Ok(Channels {
+            telegram: Arc::new(telegram::Telegram::new(
+                http.clone(),
+                config.telegram_api_base.clone(),
+            )),
+            api: Arc::new(api::ApiChannel::new(http)),
+        })
+    }
+
+    /// The adapter of a kind, or None when this kind is not connected yet.
+    pub fn adapter(&self, kind: ChannelKind) -> Option<&dyn ChannelAdapter> {
+        match kind {
+            ChannelKind::Telegram => Some(self.telegram.as_ref()),
+            ChannelKind::Webhook => Some(self.api.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The adapter named in a webhook URL (`/webhooks/{name}/...`).
+    pub fn by_path_name(&self, name: &str) -> Option<&dyn ChannelAdapter> {
+        match name {
+            "telegram" => self.adapter(ChannelKind::Telegram),
+            "api" => self.adapter(ChannelKind::Webhook),
+            _ => None,
+        }
+    }
+}
+
+/// A credential of a channel (`credentials->>name`).
+pub fn credential<'a>(channel: &'a ChannelRecord, name: &str) -> Option<&'a str> {
+    channel
+        .credentials
+        .0
+        .get(name)
+        .and_then(|v| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// A setting of a channel (`settings->>name`).
+pub fn setting<'a>(channel: &'a ChannelRecord, name: &str) -> Option<&'a str> {
+    channel
+        .settings
+        .0
+        .get(name)
+        .and_then(|v| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    // Hashing first makes the comparison length-independent too.
+    let (a, b) = (Sha256::digest(a), Sha256::digest(b));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// How a `reqwest` failure reads for delivery: refused connections never reached the
+/// provider (retry); timeouts after sending may have (unclear).
+pub fn transport_error(provider: &str, err: &reqwest::Error) -> SendError {
+    if err.is_connect() || err.is_builder() {
+        SendError::Retry {
+            after: None,
+            reason: format!("{provider} is unreachable"),
+        }
+    } else {
+        SendError::Unclear(format!(
+            "No answer from {provider}: the message may or may not have been delivered"
+        ))
+    }
+}
+
+/// Reads an HTTP `Retry-After` given in seconds.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}

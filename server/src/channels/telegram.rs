@@ -1,0 +1,638 @@
+//! Telegram Bot API: webhooks checked against `X-Telegram-Bot-Api-Secret-Token`, calls to
+//! `{TELEGRAM_API_BASE}/bot{token}/{method}`.
+//!
+//! Ids: a chat is the client's (or group's) `chat.id`; a message is `"{chat.id}:{message_id}"`,
+//! since Telegram numbers messages per chat.
+
+use std::time::Duration;
+
+use app::domain::ChannelKind;
+use app::domain::inbound::{
+    AttachmentKind, InboundAttachment, InboundChat, InboundEvent, InboundMessage,
+};
+use app::store::inbound::ChannelRecord;
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use http::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    ChannelAdapter, FetchedFile, Outgoing, RateLimits, SendError, WebhookError, credential,
+    same_secret, transport_error,
+};
+
+/// The header Telegram sends with the secret given in `setWebhook`.
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+/// Telegram's limit on one text message.
+pub const MAX_TEXT_CHARS: usize = 4096;
+/// Bots may download files up to 20 MB.
+const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+pub struct Telegram {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Telegram {
+    pub fn new(http: reqwest::Client, base: String) -> Telegram {
+        Telegram { http, base }
+    }
+
+    fn token<'a>(&self, channel: &'a ChannelRecord) -> Result<&'a str, SendError> {
+        credential(channel, "bot_token")
+            .ok_or_else(|| SendError::Permanent("The channel has no bot token".into()))
+    }
+
+    /// Calls a Bot API method and returns its `result`.
+    async fn call(&self, token: &str, method: &str, body: &Value) -> Result<Value, SendError> {
+        let url = format!("{}/bot{}/{}", self.base, token, method);
+        let response = self
+            .http
+            .post(&url)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| transport_error("Telegram", &e))?;
+        let status = response.status();
+        let header_wait = super::retry_after(response.headers());
+        let answer: ApiAnswer = match response.json().await {
+            Ok(answer) => answer,
+            Err(_) if status.is_server_error() || status.as_u16() == 429 => {
+                return Err(SendError::Retry {
+                    after: header_wait,
+                    reason: format!("Telegram answered {status}"),
+                });
+            }
+            Err(e) => {
+                return Err(SendError::Unclear(format!(
+                    "Telegram answered {status} with an unreadable body: {e}"
+                )));
+            }
+        };
+        if answer.ok {
+            return Ok(answer.result.unwrap_or(Value::Null));
+        }
+        let description = answer
+            .description
+            .unwrap_or_else(|| format!("Telegram answered {status}"));
+        let code = answer.error_code.unwrap_or(status.as_u16() as i64);
+        if code == 429 || code >= 500 {
+            let after = answer
+                .parameters
+                .and_then(|p| p.retry_after)
+                .map(Duration::from_secs)
+                .or(header_wait);
+            return Err(SendError::Retry {
+                after,
+                reason: description,
+            });
+        }
+        Err(SendError::Permanent(description))
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiAnswer {
+    ok: bool,
+    result: Option<Value>,
+    description: Option<String>,
+    error_code: Option<i64>,
+    parameters: Option<ResponseParameters>,
+}
+
+#[derive(Deserialize)]
+struct ResponseParameters {
+    retry_after: Option<u64>,
+}
+
+// The parts of an Update this product uses; every other field is ignored.
+
+#[derive(Deserialize)]
+struct Update {
+    #[allow(dead_code)]
+    update_id: i64,
+    message: Option<Message>,
+    edited_message: Option<Message>,
+    business_message: Option<Message>,
+    edited_business_message: Option<Message>,
+    deleted_business_messages: Option<DeletedMessages>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    message_id: i64,
+    from: Option<User>,
+    chat: Chat,
+    date: Option<i64>,
+    text: Option<String>,
+    caption: Option<String>,
+    photo: Option<Vec<PhotoSize>>,
+    document: Option<File>,
+    voice: Option<File>,
+    audio: Option<File>,
+    video: Option<File>,
+    video_note: Option<File>,
+    animation: Option<File>,
+    sticker: Option<Sticker>,
+    contact: Option<Contact>,
+    location: Option<Location>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    id: i64,
+    first_name: String,
+    last_name: Option<String>,
+    username: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Chat {
+    id: i64,
+    #[serde(rename = "type")]
+    kind: String,
+    title: Option<String>,
+    username: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PhotoSize {
+    file_id: String,
+    file_size: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct File {
+    file_id: String,
+    file_name: Option<String>,
+    mime_type: Option<String>,
+    file_size: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Sticker {
+    file_id: String,
+    emoji: Option<String>,
+    file_size: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Contact {
+    phone_number: String,
+    first_name: String,
+    last_name: Option<String>,
+    user_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Location {
+    latitude: f64,
+    longitude: f64,
+}
+
+#[derive(Deserialize)]
+struct DeletedMessages {
+    chat: Chat,
+    message_ids: Vec<i64>,
+}
+
+fn full_name(first: &str, last: Option<&str>) -> String {
+    match last {
+        Some(last) if !last.trim().is_empty() => format!("{} {}", first.trim(), last.trim()),
+        _ => first.trim().to_owned(),
+    }
+}
+
+fn message_id(chat: i64, message: i64) -> String {
+    format!("{chat}:{message}")
+}
+
+impl Message {
+    fn into_inbound(self) -> InboundMessage {
+        let is_group = self.chat.kind != "private";
+        let from_name = self
+            .from
+            .as_ref()
+            .map(|u| full_name(&u.first_name, u.last_name.as_deref()));
+        let chat_name = if is_group {
+            self.chat.title.clone().unwrap_or_default()
+        } else {
+            match &self.chat.first_name {
+                Some(first) => full_name(first, self.chat.last_name.as_deref()),
+                None => from_name.clone().unwrap_or_default(),
+            }
+        };
+        let username = if is_group {
+            self.chat.username.clone()
+        } else {
+            self.chat
+                .username
+                .clone()
+                .or_else(|| self.from.as_ref().and_then(|u| u.username.clone()))
+        };
+        // A client sharing their own contact tells us their phone number.
+        let own_phone = self.contact.as_ref().and_then(|c| {
+            let sender = self.from.as_ref().map(|u| u.id);
+            (c.user_id.is_some() && c.user_id == sender).then(|| c.phone_number.clone())
+        });
+
+        let mut attachments = Vec::new();
+        let mut push = |kind, name: String, mime: Option<String>, size, id: String| {
+            attachments.push(InboundAttachment {
+                kind,
+                file_name: name,
+                mime_type: mime,
+                size_bytes: size,
+                source: id,
+            });
+        };
+        if let Some(best) = self
+            .photo
+            .as_ref()
+            .and_then(|sizes| sizes.iter().max_by_key(|p| p.file_size.unwrap_or(0)))
+        {
+            push(
+                AttachmentKind::Image,
+                "photo.jpg".into(),
+                Some("image/jpeg".into()),
+                best.file_size,
+                best.file_id.clone(),
+            );
+        }
+        for (file, kind, default_name) in [
+            (&self.document, AttachmentKind::Document, "document"),
+            (&self.voice, AttachmentKind::Voice, "voice.ogg"),
+            (&self.audio, AttachmentKind::Audio, "audio.mp3"),
+            (&self.video, AttachmentKind::Video, "video.mp4"),
+            (&self.video_note, AttachmentKind::Video, "video-note.mp4"),
+            (&self.animation, AttachmentKind::Video, "animation.mp4"),
+        ] {
+            if let Some(f) = file {
+                push(
+                    kind,
+                    f.file_name.clone().unwrap_or_else(|| default_name.into()),
+                    f.mime_type.clone(),
+                    f.file_size,
+                    f.file_id.clone(),
+                );
+            }
+        }
+        if let Some(s) = &self.sticker {
+            push(
+                AttachmentKind::Sticker,
+                "sticker.webp".into(),
+                Some("image/webp".into()),
+                s.file_size,
+                s.file_id.clone(),
+            );
+        }
+
+        let mut text = self.text.or(self.caption).unwrap_or_default();
+        if let Some(c) = &self.contact {
+            let line = format!(
+                "📇 {} {}",
+                full_name(&c.first_name, c.last_name.as_deref()),
+                c.phone_number
+            );
+            text = if text.is_empty() {
+                line
+            } else {
+                format!("{text}\n{line}")
+            };
+        }
+        if let Some(l) = &self.location {
+            let line = format!("📍 {:.6}, {:.6}", l.latitude, l.longitude);
+            text = if text.is_empty() {
+                line
+            } else {
+                format!("{text}\n{line}")
+            };
+        }
+        if text.is_empty() && attachments.is_empty() {
+            if let Some(emoji) = self.sticker.as_ref().and_then(|s| s.emoji.clone()) {
+                text = emoji;
+            }
+        }
+
+        InboundMessage {
+            external_id: message_id(self.chat.id, self.message_id),
+            chat: InboundChat {
+                external_id: self.chat.id.to_string(),
+                name: chat_name,
+                username,
+                phone: own_phone,
+                email: None,
+                is_group,
+            },
+            sender_name: if is_group { from_name } else { None },
+            text,
+            attachments,
+            sent_at: self
+                .date
+                .and_then(|d| DateTime::<Utc>::from_timestamp(d, 0)),
+        }
+    }
+}
+
+/// Parses one Update (what a Telegram webhook carries).
+pub fn parse_update(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
+    let update: Update =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let mut events = Vec::new();
+    if let Some(m) = update.message.or(update.business_message) {
+        events.push(InboundEvent::Message(m.into_inbound()));
+    }
+    if let Some(m) = update.edited_message.or(update.edited_business_message) {
+        events.push(InboundEvent::Edited(m.into_inbound()));
+    }
+    if let Some(d) = update.deleted_business_messages {
+        events.push(InboundEvent::Deleted {
+            message_ids: d
+                .message_ids
+                .iter()
+                .map(|id| message_id(d.chat.id, *id))
+                .collect(),
+        });
+    }
+    Ok(events)
+}
+
+/// Reads `"{chat}:{message}"` back into Telegram's message id.
+fn telegram_message_id(external_id: &str) -> Option<i64> {
+    external_id
+        .rsplit_once(':')
+        .and_then(|(_, m)| m.parse().ok())
+}
+
+/// Telegram takes a chat id as a number, or `@channelusername`.
+fn chat_id(chat: &str) -> Value {
+    chat.parse::<i64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::from(chat))
+}
+
+impl ChannelAdapter for Telegram {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Telegram
+    }
+
+    fn verify(
+        &self,
+        channel: &ChannelRecord,
+        headers: &HeaderMap,
+        _body: &[u8],
+    ) -> Result<(), WebhookError> {
+        let expected = credential(channel, "webhook_secret").ok_or(WebhookError::BadSignature)?;
+        let given = headers
+            .get(SECRET_HEADER)
+            .map(|v| v.as_bytes())
+            .ok_or(WebhookError::BadSignature)?;
+        if same_secret(given, expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(WebhookError::BadSignature)
+        }
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
+        parse_update(body)
+    }
+
+    fn send<'a>(
+        &'a self,
+        channel: &'a ChannelRecord,
+        message: &'a Outgoing,
+    ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
+        Box::pin(async move {
+            let token = self.token(channel)?;
+            if message.text.chars().count() > MAX_TEXT_CHARS {
+                return Err(SendError::Permanent(format!(
+                    "Telegram takes at most {MAX_TEXT_CHARS} characters in one message"
+                )));
+            }
+            let mut body = json!({ "chat_id": chat_id(&message.chat), "text": message.text });
+            if let Some(reply) = message.reply_to.as_deref().and_then(telegram_message_id) {
+                body["reply_parameters"] =
+                    json!({ "message_id": reply, "allow_sending_without_reply": true });
+            }
+            let result = self.call(token, "sendMessage", &body).await?;
+            let id = result.get("message_id").and_then(Value::as_i64);
+            Ok(id.map(|id| format!("{}:{id}", message.chat)))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        channel: &'a ChannelRecord,
+        chat: &'a str,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        Box::pin(async move {
+            let token = self.token(channel)?;
+            let id = telegram_message_id(external_id)
+                .ok_or_else(|| SendError::Permanent("Not a Telegram message id".into()))?;
+            self.call(
+                token,
+                "deleteMessage",
+                &json!({ "chat_id": chat_id(chat), "message_id": id }),
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn fetch_file<'a>(
+        &'a self,
+        channel: &'a ChannelRecord,
+        source: &'a str,
+    ) -> BoxFuture<'a, Result<FetchedFile, SendError>> {
+        Box::pin(async move {
+            let token = self.token(channel)?;
+            let file = self
+                .call(token, "getFile", &json!({ "file_id": source }))
+                .await?;
+            let path = file
+                .get("file_path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| SendError::Permanent("Telegram gave no file path".into()))?;
+            let url = format!("{}/file/bot{}/{}", self.base, token, path);
+            let response = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| transport_error("Telegram", &e))?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(if status.is_server_error() {
+                    SendError::Retry {
+                        after: None,
+                        reason: format!("Telegram answered {status}"),
+                    }
+                } else {
+                    SendError::Permanent(format!("Telegram answered {status}"))
+                });
+            }
+            let mime_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let bytes = response.bytes().await.map_err(|e| SendError::Retry {
+                after: None,
+                reason: format!("downloading a file from Telegram: {e}"),
+            })?;
+            if bytes.len() > MAX_FILE_BYTES {
+                return Err(SendError::Permanent("The file is over 20 MB".into()));
+            }
+            Ok(FetchedFile {
+                bytes: bytes.to_vec(),
+                mime_type,
+            })
+        })
+    }
+
+    fn limits(&self) -> RateLimits {
+        // https://core.telegram.org/bots/faq: about one message a second per chat and 30 a
+        // second per bot.
+        RateLimits {
+            per_chat: Duration::from_millis(1000),
+            per_channel: Duration::from_millis(34),
+        }
+    }
+
+    fn deduplicates_sends(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(body: &str) -> InboundEvent {
+        let mut events = parse_update(body.as_bytes()).expect("parses");
+        assert_eq!(events.len(), 1);
+        events.remove(0)
+    }
+
+    #[test]
+    fn a_private_text_message_names_the_client_and_the_chat() {
+        let event = one(
+            r#"{"update_id":1,"message":{"message_id":7,"date":1700000000,
+                "from":{"id":42,"is_bot":false,"first_name":"Anna","last_name":"Petrova","username":"anna_p"},
+                "chat":{"id":42,"type":"private","first_name":"Anna","last_name":"Petrova","username":"anna_p"},
+                "text":"Hello"}}"#,
+        );
+        let InboundEvent::Message(m) = event else {
+            panic!("not a message")
+        };
+        assert_eq!(m.external_id, "42:7");
+        assert_eq!(m.chat.external_id, "42");
+        assert_eq!(m.chat.name, "Anna Petrova");
+        assert_eq!(m.chat.username.as_deref(), Some("anna_p"));
+        assert!(!m.chat.is_group);
+        assert_eq!(m.sender_name, None);
+        assert_eq!(m.text, "Hello");
+        assert!(m.sent_at.is_some());
+    }
+
+    #[test]
+    fn a_group_message_is_the_groups_and_names_who_wrote_it() {
+        let event = one(
+            r#"{"update_id":2,"message":{"message_id":3,"date":1700000000,
+                "from":{"id":5,"is_bot":false,"first_name":"Ivan"},
+                "chat":{"id":-100123,"type":"supergroup","title":"Shop partners"},
+                "text":"Any news?"}}"#,
+        );
+        let InboundEvent::Message(m) = event else {
+            panic!("not a message")
+        };
+        assert!(m.chat.is_group);
+        assert_eq!(m.chat.name, "Shop partners");
+        assert_eq!(m.sender_name.as_deref(), Some("Ivan"));
+        assert_eq!(m.external_id, "-100123:3");
+    }
+
+    #[test]
+    fn photos_documents_and_voice_become_attachments_with_the_caption_as_text() {
+        let event = one(
+            r#"{"update_id":3,"message":{"message_id":9,"date":1700000000,
+                "from":{"id":42,"first_name":"Anna"},"chat":{"id":42,"type":"private","first_name":"Anna"},
+                "caption":"See this",
+                "photo":[{"file_id":"small","file_unique_id":"a","width":90,"height":90,"file_size":1000},
+                         {"file_id":"big","file_unique_id":"b","width":800,"height":800,"file_size":90000}],
+                "document":{"file_id":"doc1","file_unique_id":"c","file_name":"invoice.pdf","mime_type":"application/pdf","file_size":5000},
+                "voice":{"file_id":"v1","file_unique_id":"d","duration":3}}}"#,
+        );
+        let InboundEvent::Message(m) = event else {
+            panic!("not a message")
+        };
+        assert_eq!(m.text, "See this");
+        let files: Vec<_> = m
+            .attachments
+            .iter()
+            .map(|a| (a.kind, a.file_name.as_str(), a.source.as_str()))
+            .collect();
+        assert_eq!(
+            files,
+            vec![
+                (AttachmentKind::Image, "photo.jpg", "big"),
+                (AttachmentKind::Document, "invoice.pdf", "doc1"),
+                (AttachmentKind::Voice, "voice.ogg", "v1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn edits_and_business_deletions_are_recognised() {
+        let InboundEvent::Edited(m) = one(
+            r#"{"update_id":4,"edited_message":{"message_id":7,"date":1700000000,"edit_date":1700000100,
+                "chat":{"id":42,"type":"private","first_name":"Anna"},"text":"Hello again"}}"#,
+        ) else {
+            panic!("not an edit")
+        };
+        assert_eq!(m.external_id, "42:7");
+        assert_eq!(m.text, "Hello again");
+        let InboundEvent::Deleted { message_ids } = one(
+            r#"{"update_id":5,"deleted_business_messages":{"business_connection_id":"x",
+                "chat":{"id":42,"type":"private"},"message_ids":[7,8]}}"#,
+        ) else {
+            panic!("not a deletion")
+        };
+        assert_eq!(message_ids, vec!["42:7", "42:8"]);
+    }
+
+    #[test]
+    fn a_client_sharing_their_own_contact_gives_their_phone() {
+        let InboundEvent::Message(m) = one(
+            r#"{"update_id":6,"message":{"message_id":1,"date":1700000000,
+                "from":{"id":42,"first_name":"Anna"},"chat":{"id":42,"type":"private","first_name":"Anna"},
+                "contact":{"phone_number":"+79161234567","first_name":"Anna","user_id":42}}}"#,
+        ) else {
+            panic!("not a message")
+        };
+        assert_eq!(m.chat.phone.as_deref(), Some("+79161234567"));
+        assert!(m.text.contains("+79161234567"));
+    }
+
+    #[test]
+    fn updates_of_other_kinds_are_accepted_and_ignored_but_garbage_is_refused() {
+        assert!(
+            parse_update(br#"{"update_id":7,"callback_query":{"id":"1"}}"#)
+                .expect("parses")
+                .is_empty()
+        );
+        assert!(matches!(
+            parse_update(b"{not json"),
+            Err(WebhookError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_update(br#"{"update_id":8,"message":{"message_id":"x"}}"#),
+            Err(WebhookError::Malformed(_))
+        ));
+    }
+}

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fakes;
+
 use std::net::SocketAddr;
 
 use app::domain::{AccountRole, Direction, MessageKind};
@@ -241,7 +243,7 @@ async fn account(pool: &PgPool, name: &str, domain: &str, hash: &str) -> Account
     .await;
     scalar(pool, "INSERT INTO line_access (account_id, line_id, user_id, can_view, can_send) VALUES ($1, $2, $3, true, true) RETURNING id", &[id, line_sales, olga]).await;
     scalar(pool, "INSERT INTO line_access (account_id, line_id, user_id, can_view, can_send) VALUES ($1, $2, $3, true, false) RETURNING id", &[id, line_sales, vera]).await;
-    let channel_tg = scalar(pool, "INSERT INTO channels (account_id, line_id, kind, name) VALUES ($1, $2, 'telegram', '@acme_bot') RETURNING id", &[id, line_sales]).await;
+    let channel_tg = scalar(pool, "INSERT INTO channels (account_id, line_id, kind, name, credentials) VALUES ($1, $2, 'telegram', '@acme_bot', jsonb_build_object('bot_token', '42:TEST-TOKEN', 'webhook_secret', 'tg-secret-' || $1::text)) RETURNING id", &[id, line_sales]).await;
     let channel_email = scalar(pool, "INSERT INTO channels (account_id, line_id, kind, name) VALUES ($1, $2, 'email', 'help@acme.test') RETURNING id", &[id, line_support]).await;
     let client = scalar(
         pool,
@@ -314,6 +316,12 @@ async fn account(pool: &PgPool, name: &str, domain: &str, hash: &str) -> Account
     let dialog_admin = dialog(line_sales, channel_tg, client3, "in_work", Some(admin)).await;
     let dialog_support = dialog(line_support, channel_email, client, "new", None).await;
     let dialog_closed = dialog(line_sales, channel_tg, client, "closed", Some(olga)).await;
+    scalar(
+        pool,
+        "UPDATE accounts SET next_dialog_number = 6 WHERE id = $1 RETURNING id",
+        &[id],
+    )
+    .await;
     AccountFixture {
         id,
         line_sales,
@@ -344,4 +352,67 @@ pub async fn message_count(pool: &PgPool, dialog: i64) -> i64 {
         .fetch_one(pool)
         .await
         .expect("counting messages")
+}
+
+/// The bot token of every test account's Telegram channel.
+pub const TELEGRAM_TOKEN: &str = "42:TEST-TOKEN";
+
+/// The webhook secret of an account's Telegram channel.
+pub fn telegram_secret(account: &AccountFixture) -> String {
+    format!("tg-secret-{}", account.id)
+}
+
+/// A Telegram Update with one private text message.
+pub fn telegram_text(update_id: i64, chat: i64, message_id: i64, name: &str, text: &str) -> Value {
+    serde_json::json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id,
+            "date": 1_700_000_000 + message_id,
+            "from": {"id": chat, "is_bot": false, "first_name": name},
+            "chat": {"id": chat, "type": "private", "first_name": name},
+            "text": text
+        }
+    })
+}
+
+impl TestApp {
+    /// Posts a Telegram webhook with the given secret header (None: no header).
+    pub async fn telegram_webhook(
+        &self,
+        channel: i64,
+        secret: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let mut request = http()
+            .post(self.url(&format!("/webhooks/telegram/{channel}")))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(secret) = secret {
+            request = request.header("x-telegram-bot-api-secret-token", secret);
+        }
+        let response = request.send().await.expect("posting a webhook");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Waits (up to 20 s) until `sql` (one bigint) returns `want`.
+    pub async fn wait_for(&self, sql: &str, want: i64) -> i64 {
+        let mut got = -1;
+        for _ in 0..200 {
+            got = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or(-1);
+            if got == want {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{sql}: wanted {want}, still {got} after 20 s")
+    }
 }

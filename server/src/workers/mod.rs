@@ -9,7 +9,7 @@ pub mod housekeeping;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 
 /// Waits for a NOTIFY on one channel, or for `poll` to pass.
 pub(crate) struct Wakeup {
@@ -33,7 +33,11 @@ impl Wakeup {
     /// next call; meanwhile the poll interval alone paces the worker.
     pub async fn wait(&mut self) {
         if self.listener.is_none() {
-            self.listener = match PgListener::connect_with(&self.pool).await {
+            // Its own connection, outside the app's pool: a listener holds it for good.
+            let own = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with((*self.pool.connect_options()).clone());
+            self.listener = match PgListener::connect_with(&own).await {
                 Ok(mut listener) => match listener.listen(self.channel).await {
                     Ok(()) => Some(listener),
                     Err(_) => None,

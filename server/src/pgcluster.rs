@@ -187,6 +187,22 @@ impl PrivateCluster {
     }
 
     /// Stops the server if this process started it.
+    /// Restarts the server on the same port as a crash would: in-flight transactions are
+    /// rolled back, connections dropped. For fault tests.
+    pub fn crash_restart(&self) -> anyhow::Result<()> {
+        let log = self.pgdata.join("server.log");
+        self.run_pg_ctl(&[
+            "restart",
+            "-m",
+            "immediate",
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            &log.to_string_lossy(),
+        ])
+    }
+
     pub fn stop(&self) {
         if !self.started_here {
             return;

@@ -218,14 +218,15 @@ async fn write_setup(tx: &mut Tx, plan: &Plan, password_hash: &str) -> Result<Se
     let mut channels = [0i64; 3];
     for chan in Chan::ALL {
         channels[chan as usize] = sqlx::query_scalar(
-            "INSERT INTO channels (account_id, line_id, kind, name, capabilities, created_at) \
-             VALUES ($1, $2, $3::channel_kind, $4, $5, $6) RETURNING id",
+            "INSERT INTO channels (account_id, line_id, kind, name, capabilities, credentials, created_at) \
+             VALUES ($1, $2, $3::channel_kind, $4, $5, $6, $7) RETURNING id",
         )
         .bind(account)
         .bind(lines[chan.line()])
         .bind(chan.kind())
         .bind(chan.name())
         .bind(chan.capabilities())
+        .bind(chan.credentials())
         .bind(founded + Duration::hours(1))
         .fetch_one(&mut **tx)
         .await
@@ -783,6 +784,18 @@ impl Chan {
                 "delete": false, "edit": false, "buttons": false, "voice": false,
                 "templates": false, "groups": false, "subject": true
             }),
+        }
+    }
+
+    /// The demo bot has no real token: replies fail with Telegram's "Unauthorized" until
+    /// `dialogs fake-client` plays the client's side. The webhook secret is random.
+    fn credentials(self) -> serde_json::Value {
+        match self {
+            Chan::Telegram => serde_json::json!({
+                "bot_token": "000000:demo-bot",
+                "webhook_secret": format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
+            }),
+            Chan::Whatsapp | Chan::Email => serde_json::json!({}),
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod channels;
 pub mod config;
 pub mod demo;
+pub mod fake_client;
 pub mod files;
 pub mod pgcluster;
 pub mod realtime;

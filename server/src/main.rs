@@ -41,6 +41,22 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Play a client writing to a Telegram channel (the demo's by default): type messages,
+    /// see the operators' replies.
+    FakeClient {
+        /// The Telegram channel's id (default: the demo account's Telegram channel).
+        #[arg(long)]
+        channel: Option<i64>,
+        /// Where the app runs.
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        app: String,
+        /// The client's Telegram chat id; another id is another client.
+        #[arg(long, default_value_t = 777_000)]
+        chat: i64,
+        /// The client's name.
+        #[arg(long, default_value = "Test Client")]
+        name: String,
+    },
 }
 
 #[tokio::main]
@@ -91,6 +107,23 @@ async fn run_command(
             Ok(())
         }
         Command::Demo => seed_demo(&pool).await,
+        Command::FakeClient {
+            channel,
+            app,
+            chat,
+            name,
+        } => {
+            server::fake_client::run(
+                &pool,
+                server::fake_client::FakeClient {
+                    channel,
+                    app,
+                    chat,
+                    name,
+                },
+            )
+            .await
+        }
         Command::CreateUser {
             email,
             password,

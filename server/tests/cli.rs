@@ -1,7 +1,12 @@
 //! The `dialogs` binary's commands, run as a person would: the private PostgreSQL cluster,
 //! `create-user`, `demo`.
 
+mod common;
+
 use std::process::Command;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use sqlx::PgPool;
 
@@ -144,4 +149,70 @@ async fn demo_seeds_once_and_then_refuses(pool: PgPool) {
         .expect("demo");
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("already exists"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn fake_client_plays_a_telegram_client_and_prints_the_operators_reply(pool: PgPool) {
+    let w = common::world(&pool).await;
+    let app = common::TestApp::spawn(pool.clone()).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialogs"))
+        .args(["fake-client", "--channel", &w.acme.channel_tg.to_string()])
+        .args(["--app", &app.url(""), "--chat", "4242", "--name", "Zoe"])
+        .env("DATABASE_URL", url_of(&pool).await)
+        .env("DIALOGS_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting fake-client");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next_line = async || {
+        tokio::time::timeout(Duration::from_secs(20), out.next_line())
+            .await
+            .expect("fake-client printed nothing for 20 s")
+            .expect("reading its output")
+            .expect("fake-client ended")
+    };
+    assert!(next_line().await.starts_with("Playing Zoe"));
+
+    stdin
+        .write_all(b"Hi, is my order ready?\n")
+        .await
+        .expect("typing");
+    assert_eq!(next_line().await, "→ sent");
+    let dialog: i64 = sqlx::query_scalar(
+        "SELECT m.dialog_id FROM messages m WHERE m.body = 'Hi, is my order ready?'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the message reached the app");
+
+    let admin = app.sign_in("admin@acme.test").await;
+    let (status, _) = admin
+        .call(
+            "send_message",
+            &[
+                ("dialog_id", &dialog.to_string()),
+                ("text", "Yes, come by!"),
+                ("mode", "message"),
+            ],
+        )
+        .await;
+    assert!(status.is_success());
+    assert_eq!(next_line().await, "← Yes, come by!");
+
+    drop(stdin);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("fake-client ends on end of input")
+        .expect("exit status");
+    assert!(status.success());
+    let base: Option<String> =
+        sqlx::query_scalar("SELECT settings->>'api_base' FROM channels WHERE id = $1")
+            .bind(w.acme.channel_tg)
+            .fetch_one(&pool)
+            .await
+            .expect("channel");
+    assert_eq!(base, None, "the channel points at Telegram again");
 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::{
     ChannelAdapter, FetchedFile, Outgoing, RateLimits, SendError, WebhookError, credential,
-    same_secret, transport_error,
+    same_secret, setting, transport_error,
 };
 
 /// The header Telegram sends with the secret given in `setWebhook`.
@@ -44,9 +44,23 @@ impl Telegram {
             .ok_or_else(|| SendError::Permanent("The channel has no bot token".into()))
     }
 
+    /// The Bot API server of a channel: the public one, or the channel's own `api_base`
+    /// (a self-hosted Bot API server, or `dialogs fake-client` in the demo).
+    fn base<'a>(&'a self, channel: &'a ChannelRecord) -> &'a str {
+        setting(channel, "api_base")
+            .map(|b| b.trim_end_matches('/'))
+            .unwrap_or(&self.base)
+    }
+
     /// Calls a Bot API method and returns its `result`.
-    async fn call(&self, token: &str, method: &str, body: &Value) -> Result<Value, SendError> {
-        let url = format!("{}/bot{}/{}", self.base, token, method);
+    async fn call(
+        &self,
+        channel: &ChannelRecord,
+        method: &str,
+        body: &Value,
+    ) -> Result<Value, SendError> {
+        let token = self.token(channel)?;
+        let url = format!("{}/bot{}/{}", self.base(channel), token, method);
         let response = self
             .http
             .post(&url)
@@ -407,7 +421,6 @@ impl ChannelAdapter for Telegram {
         message: &'a Outgoing,
     ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
         Box::pin(async move {
-            let token = self.token(channel)?;
             if message.text.chars().count() > MAX_TEXT_CHARS {
                 return Err(SendError::Permanent(format!(
                     "Telegram takes at most {MAX_TEXT_CHARS} characters in one message"
@@ -418,7 +431,7 @@ impl ChannelAdapter for Telegram {
                 body["reply_parameters"] =
                     json!({ "message_id": reply, "allow_sending_without_reply": true });
             }
-            let result = self.call(token, "sendMessage", &body).await?;
+            let result = self.call(channel, "sendMessage", &body).await?;
             let id = result.get("message_id").and_then(Value::as_i64);
             Ok(id.map(|id| format!("{}:{id}", message.chat)))
         })
@@ -431,11 +444,10 @@ impl ChannelAdapter for Telegram {
         external_id: &'a str,
     ) -> BoxFuture<'a, Result<(), SendError>> {
         Box::pin(async move {
-            let token = self.token(channel)?;
             let id = telegram_message_id(external_id)
                 .ok_or_else(|| SendError::Permanent("Not a Telegram message id".into()))?;
             self.call(
-                token,
+                channel,
                 "deleteMessage",
                 &json!({ "chat_id": chat_id(chat), "message_id": id }),
             )
@@ -452,13 +464,13 @@ impl ChannelAdapter for Telegram {
         Box::pin(async move {
             let token = self.token(channel)?;
             let file = self
-                .call(token, "getFile", &json!({ "file_id": source }))
+                .call(channel, "getFile", &json!({ "file_id": source }))
                 .await?;
             let path = file
                 .get("file_path")
                 .and_then(Value::as_str)
                 .ok_or_else(|| SendError::Permanent("Telegram gave no file path".into()))?;
-            let url = format!("{}/file/bot{}/{}", self.base, token, path);
+            let url = format!("{}/file/bot{}/{}", self.base(channel), token, path);
             let response = self
                 .http
                 .get(&url)

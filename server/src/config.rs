@@ -31,6 +31,8 @@ pub struct Config {
 pub struct ChannelsConfig {
     /// `TELEGRAM_API_BASE`: the Bot API, `https://api.telegram.org` by default.
     pub telegram_api_base: String,
+    /// `WHATSAPP_GRAPH_BASE`: Meta's Graph API, `https://graph.facebook.com` by default.
+    pub whatsapp_graph_base: String,
     /// `DIALOGS_FILES_DIR`: where files of messages are kept; `<data dir>/files` by default.
     pub files_dir: PathBuf,
     /// `DIALOGS_WORKERS`: `0` starts no delivery and job workers in this process (for
@@ -44,6 +46,9 @@ impl ChannelsConfig {
             telegram_api_base: env("TELEGRAM_API_BASE")
                 .map(|v| v.trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| "https://api.telegram.org".into()),
+            whatsapp_graph_base: env("WHATSAPP_GRAPH_BASE")
+                .map(|v| v.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| "https://graph.facebook.com".into()),
             files_dir: env("DIALOGS_FILES_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("files")),

@@ -1,6 +1,7 @@
 //! The Dialogs server: configuration, start-up, the private PostgreSQL cluster, live event
 //! fan-out, and the demo data.
 
+pub mod api_v1;
 pub mod channels;
 pub mod config;
 pub mod demo;

@@ -41,6 +41,23 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Create a REST API token acting as the user with this email; prints it once (only its
+    /// hash is stored).
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, to tell tokens apart when revoking.
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
+    /// Revoke the REST API tokens of the user with this email (only those named NAME, when
+    /// given).
+    RevokeToken {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Play a client writing to a Telegram channel (the demo's by default): type messages,
     /// see the operators' replies.
     FakeClient {
@@ -145,6 +162,33 @@ async fn run_command(
                 .with_context(|| format!("creating {email} (is the email taken?)"))?;
             tx.commit().await?;
             println!("created {email} ({}) in account {account:?}", role.as_str());
+            Ok(())
+        }
+        Command::CreateToken { email, name } => {
+            let email = email.trim().to_lowercase();
+            let name = name.trim();
+            anyhow::ensure!(
+                (1..=200).contains(&name.chars().count()),
+                "the token name must have 1 to 200 characters"
+            );
+            let (token, hash) = server::api_v1::new_token();
+            app::store::api_tokens::create(&pool, &email, name, &hash)
+                .await
+                .context("storing the token")?
+                .with_context(|| format!("no active user has the email {email}"))?;
+            eprintln!(
+                "API token {name:?} for {email} created. It is shown only now; send it as \
+                 `Authorization: Bearer <token>`."
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Command::RevokeToken { email, name } => {
+            let email = email.trim().to_lowercase();
+            let revoked = app::store::api_tokens::revoke(&pool, &email, name.as_deref())
+                .await
+                .context("revoking tokens")?;
+            println!("revoked {revoked} token(s) of {email}");
             Ok(())
         }
         Command::Serve => {

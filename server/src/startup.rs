@@ -26,6 +26,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::api_v1;
 use crate::channels::{Channels, ingest};
 use crate::config::Config;
 use crate::files::{self, FileStore};
@@ -84,6 +85,7 @@ impl Application {
         if config.channels.workers {
             crate::workers::delivery::spawn(pool.clone(), channels.clone());
             crate::workers::files::spawn(pool.clone(), channels.clone(), files.clone());
+            crate::workers::webhooks::spawn(pool.clone())?;
         }
         let state = AppState {
             leptos: config.leptos.clone(),
@@ -135,8 +137,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/ws", get(realtime::ws_handler))
-        .route("/webhooks/{kind}/{channel_id}", post(ingest::webhook))
+        .route(
+            "/webhooks/{kind}/{channel_id}",
+            post(ingest::webhook).get(ingest::handshake),
+        )
         .route("/files/{id}", get(files::download))
+        .nest("/api/v1", api_v1::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
             move || shell(leptos.clone())
@@ -187,24 +193,31 @@ async fn limit_body(State(max): State<usize>, req: Request, next: Next) -> Respo
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > max) {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("Request body too large: the limit is {max} bytes."),
-        )
-            .into_response();
+        let message = format!("Request body too large: the limit is {max} bytes.");
+        if is_rest_api(req.uri().path()) {
+            return api_v1::ApiError::too_large(message).into_response();
+        }
+        return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
     }
     next.run(req).await
 }
 
 /// State-changing requests must come from our own pages.
 async fn refuse_cross_origin(req: Request, next: Next) -> Response {
-    // Webhooks carry no cookies and prove themselves with a secret or a signature.
-    let is_webhook = req.uri().path().starts_with("/webhooks/");
-    if !is_webhook && !csrf::is_same_origin(req.method(), req.headers()) {
+    // Webhooks carry no cookies and prove themselves with a secret or a signature; the REST
+    // API authenticates only by a bearer token, which a browser never attaches by itself.
+    let path = req.uri().path();
+    let exempt = path.starts_with("/webhooks/") || is_rest_api(path);
+    if !exempt && !csrf::is_same_origin(req.method(), req.headers()) {
         tracing::warn!(path = %req.uri().path(), "refused a cross-origin request");
         return (StatusCode::FORBIDDEN, "Cross-origin request refused.").into_response();
     }
     next.run(req).await
+}
+
+/// The REST API: bearer tokens only, never the session cookie.
+fn is_rest_api(path: &str) -> bool {
+    path == "/api/v1" || path.starts_with("/api/v1/")
 }
 
 /// Paths served the same to everyone, with no use for the session.
@@ -214,6 +227,7 @@ fn is_anonymous(path: &str) -> bool {
         || path == "/favicon.ico"
         || path.starts_with("/pkg/")
         || path.starts_with("/webhooks/")
+        || is_rest_api(path)
 }
 
 /// Paths anyone may open without signing in (server functions and the socket check the

@@ -14,57 +14,73 @@ pub async fn send_message(
 ) -> Result<MessageView, AppError> {
     crate::error::respond(
         async move {
-        use crate::domain::{Direction, Draft, MessageKind, ServerEvent};
-        use crate::store::{self, messages::NewMessage};
-
-        let (state, user, access) = crate::auth::authorize().await?;
-        let draft = Draft::parse(&text, mode).map_err(|e| AppError::validation("text", e.key()))?;
-        let mut tx = state.pool.begin().await?;
-        let record = store::dialogs::find(&mut tx, &access, dialog_id, true)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let facts = record.facts();
-        let allowed = match draft.kind {
-            MessageKind::Message => access.can_send(&facts),
-            _ => access.can_note(&facts),
-        };
-        if !allowed {
-            return Err(AppError::Forbidden);
-        }
-        let direction = match draft.kind {
-            MessageKind::Message => Direction::Out,
-            _ => Direction::Internal,
-        };
-        let message = store::messages::append(
-            &mut tx,
-            &NewMessage {
-                account: user.account_id,
-                dialog: dialog_id,
-                kind: draft.kind,
-                direction,
-                author: Some(user.user_id),
-                body: &draft.body,
-                external: None,
-            },
-        )
-        .await?
-        .ok_or(AppError::Internal)?;
-        store::events::publish(
-            &mut tx,
-            user.account_id,
-            dialog_id,
-            &facts,
-            &ServerEvent::MessageCreated {
-                message: message.clone(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        tracing::info!(dialog = %dialog_id, message = %message.id, kind = ?draft.kind, "message written");
-        Ok(message)
+            let (state, user, access) = crate::auth::authorize().await?;
+            write_message(&state.pool, &user, &access, dialog_id, &text, mode).await
         }
         .await,
     )
+}
+
+/// Writes into a dialog as `user`: the rules of the composer (E1) and of rights, in one
+/// place for the web app and the REST API. Validates the text, locks the dialog within the
+/// user's scope (`NotFound` when they may not see it), checks they may send or note, and
+/// stores the message with its outbox row and live event in one transaction.
+#[cfg(feature = "ssr")]
+pub async fn write_message(
+    pool: &sqlx::PgPool,
+    user: &crate::auth::CurrentUser,
+    access: &crate::auth::Access,
+    dialog_id: DialogId,
+    text: &str,
+    mode: ComposerMode,
+) -> Result<MessageView, AppError> {
+    use crate::domain::{Direction, Draft, MessageKind, ServerEvent};
+    use crate::store::{self, messages::NewMessage};
+
+    let draft = Draft::parse(text, mode).map_err(|e| AppError::validation("text", e.key()))?;
+    let mut tx = pool.begin().await?;
+    let record = store::dialogs::find(&mut tx, access, dialog_id, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let facts = record.facts();
+    let allowed = match draft.kind {
+        MessageKind::Message => access.can_send(&facts),
+        _ => access.can_note(&facts),
+    };
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    let direction = match draft.kind {
+        MessageKind::Message => Direction::Out,
+        _ => Direction::Internal,
+    };
+    let message = store::messages::append(
+        &mut tx,
+        &NewMessage {
+            account: user.account_id,
+            dialog: dialog_id,
+            kind: draft.kind,
+            direction,
+            author: Some(user.user_id),
+            body: &draft.body,
+            external: None,
+        },
+    )
+    .await?
+    .ok_or(AppError::Internal)?;
+    store::events::publish(
+        &mut tx,
+        user.account_id,
+        dialog_id,
+        &facts,
+        &ServerEvent::MessageCreated {
+            message: message.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(dialog = %dialog_id, message = %message.id, kind = ?draft.kind, "message written");
+    Ok(message)
 }
 
 /// Sends a failed outgoing message again (E11).

@@ -99,6 +99,43 @@ impl Access {
         self.role.is_admin() || self.rights(line).admin
     }
 
+    /// May this user see this line and its dialogs' queue? Owners, admins and supervisors
+    /// see every line; an operator the lines they have rights on or that are open to all.
+    pub fn can_view_line(&self, line: LineId) -> bool {
+        self.role.sees_everything() || self.rights(line).view || self.public_lines.contains(&line)
+    }
+
+    /// May this user see a channel on this line? A channel on no line yet has no dialogs
+    /// anyone else may see, so only those who see everything see it.
+    pub fn can_view_channel(&self, line: Option<LineId>) -> bool {
+        match line {
+            Some(line) => self.can_view_line(line),
+            None => self.role.sees_everything(),
+        }
+    }
+
+    /// This user's effective rights on a line, as the API reports them.
+    pub fn line_rights(&self, line: LineId) -> LineRights {
+        let own = self.rights(line);
+        LineRights {
+            view: self.can_view_line(line),
+            send: self.role.is_admin() || own.send,
+            admin: self.can_admin_line(line),
+        }
+    }
+
+    /// Every user of the account may look up, create and update clients: operators and bots
+    /// acting for them record what clients tell them (F3).
+    pub fn can_manage_clients(&self) -> bool {
+        true
+    }
+
+    /// Outbound webhooks carry every event of the account, so only those who see everything
+    /// and administer the account (owners, admins) manage them.
+    pub fn can_manage_webhooks(&self) -> bool {
+        self.role.is_admin()
+    }
+
     /// Appends ` AND (...)` limiting `alias` (the dialogs table) to what `can_view` allows,
     /// including the account. Every dialog query goes through this.
     pub fn push_dialog_scope(&self, qb: &mut QueryBuilder<Postgres>, alias: &str) {
@@ -213,6 +250,34 @@ mod tests {
         let f = facts(3, DialogStatus::InWork, Some(99));
         assert!(a.can_view(&f));
         assert!(!a.can_send(&f));
+    }
+
+    #[test]
+    fn an_operator_sees_only_lines_they_have_rights_on_or_that_are_open_to_all() {
+        let mut a = operator(&[(1, VIEW)]);
+        a.public_lines.push(LineId(3));
+        assert!(a.can_view_line(LineId(1)));
+        assert!(!a.can_view_line(LineId(2)));
+        assert!(a.can_view_line(LineId(3)));
+        assert!(a.can_view_channel(Some(LineId(1))));
+        assert!(!a.can_view_channel(None));
+        assert_eq!(a.line_rights(LineId(1)), VIEW);
+        assert!(!a.can_manage_webhooks());
+        a.role = AccountRole::Supervisor;
+        assert!(a.can_view_line(LineId(2)));
+        assert!(a.can_view_channel(None));
+        assert!(!a.line_rights(LineId(2)).send);
+        assert!(!a.can_manage_webhooks());
+        a.role = AccountRole::Admin;
+        assert_eq!(
+            a.line_rights(LineId(2)),
+            LineRights {
+                view: true,
+                send: true,
+                admin: true
+            }
+        );
+        assert!(a.can_manage_webhooks());
     }
 
     #[test]

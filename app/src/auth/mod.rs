@@ -34,7 +34,8 @@ pub struct CurrentUser {
     pub account_name: String,
     pub theme: Option<Theme>,
     pub locale: Locale,
-    /// SHA-256 of the session token, to end this session on sign-out.
+    /// SHA-256 of the session token, to end this session on sign-out (for a REST API call,
+    /// of the API token; the API has no sign-out).
     pub session_hash: Vec<u8>,
 }
 

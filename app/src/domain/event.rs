@@ -21,6 +21,9 @@ pub enum ServerEvent {
 }
 
 impl ServerEvent {
+    /// Every event's `type` tag: what webhook subscriptions may ask for.
+    pub const TYPES: [&'static str; 3] = ["message.created", "message.updated", "dialog.updated"];
+
     pub fn dialog_id(&self) -> DialogId {
         match self {
             ServerEvent::MessageCreated { message } | ServerEvent::MessageUpdated { message } => {
@@ -52,6 +55,52 @@ pub struct DialogFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_list_of_types_names_every_variant_by_its_wire_tag() {
+        let message = MessageView {
+            id: crate::domain::MessageId(1),
+            dialog_id: DialogId(3),
+            kind: crate::domain::MessageKind::Note,
+            direction: crate::domain::Direction::Internal,
+            author_name: None,
+            body: "x".into(),
+            delivery: None,
+            delivery_error: None,
+            deleted: false,
+            edited: false,
+            sender_name: None,
+            attachments: vec![],
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let all = [
+            ServerEvent::MessageCreated {
+                message: message.clone(),
+            },
+            ServerEvent::MessageUpdated { message },
+            ServerEvent::DialogUpdated {
+                dialog_id: DialogId(3),
+            },
+        ];
+        // A new variant fails to compile here until it is added above and to TYPES.
+        for event in &all {
+            match event {
+                ServerEvent::MessageCreated { .. }
+                | ServerEvent::MessageUpdated { .. }
+                | ServerEvent::DialogUpdated { .. } => {}
+            }
+        }
+        let tags: Vec<String> = all
+            .iter()
+            .map(|e| {
+                serde_json::to_value(e).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(tags, ServerEvent::TYPES);
+    }
 
     #[test]
     fn events_carry_their_dotted_type_name_on_the_wire() {

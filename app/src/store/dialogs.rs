@@ -188,6 +188,100 @@ pub async fn find(
     qb.build_query_as().fetch_optional(conn).await
 }
 
+/// A dialog as API clients see it: the header, who works on it, and its last activity.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DialogSummary {
+    pub id: DialogId,
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: DialogStatus,
+    pub line_id: LineId,
+    pub channel_id: ChannelId,
+    pub channel_kind: ChannelKind,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub assignee_id: Option<UserId>,
+    pub participant_ids: Vec<UserId>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_message_at: chrono::DateTime<chrono::Utc>,
+    pub last_message_snippet: String,
+}
+
+impl DialogSummary {
+    pub fn facts(&self) -> DialogFacts {
+        DialogFacts {
+            line_id: self.line_id,
+            status: self.status,
+            assignee_id: self.assignee_id,
+            participant_ids: self.participant_ids.clone(),
+        }
+    }
+}
+
+const SUMMARY_SELECT: &str = "SELECT d.id, d.number, d.title, d.status, d.line_id, d.channel_id,
+        ch.kind AS channel_kind, d.client_id, c.name AS client_name, d.assignee_id,
+        array(SELECT DISTINCT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
+            AS participant_ids,
+        d.created_at, d.closed_at, d.last_message_at, d.last_message_snippet
+   FROM dialogs d
+   JOIN clients c ON c.id = d.client_id
+   JOIN channels ch ON ch.id = d.channel_id";
+
+/// Dialogs the user may see with one of `statuses` (all when empty), newest activity first,
+/// keyset-paginated on (last_message_at, id) like the inbox. The cursor is set when more
+/// rows follow.
+pub async fn summaries(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    statuses: &[DialogStatus],
+    after: Option<ListCursor>,
+    limit: i64,
+) -> sqlx::Result<(Vec<DialogSummary>, Option<ListCursor>)> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SUMMARY_SELECT);
+    qb.push(" WHERE true");
+    if !statuses.is_empty() {
+        qb.push(" AND d.status = ANY(");
+        qb.push_bind(statuses.to_vec());
+        qb.push(")");
+    }
+    access.push_dialog_scope(&mut qb, "d");
+    if let Some(cursor) = after {
+        qb.push(" AND (d.last_message_at, d.id) < (");
+        qb.push_bind(cursor.last_message_at);
+        qb.push(", ");
+        qb.push_bind(cursor.id);
+        qb.push(")");
+    }
+    qb.push(" ORDER BY d.last_message_at DESC, d.id DESC LIMIT ");
+    qb.push_bind(limit + 1);
+    let mut rows: Vec<DialogSummary> = qb.build_query_as().fetch_all(db).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| ListCursor {
+            last_message_at: r.last_message_at,
+            id: r.id,
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// One dialog the user may see, or None (unknown, another account's, or not allowed).
+pub async fn summary(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    id: DialogId,
+) -> sqlx::Result<Option<DialogSummary>> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SUMMARY_SELECT);
+    qb.push(" WHERE d.id = ");
+    qb.push_bind(id);
+    access.push_dialog_scope(&mut qb, "d");
+    qb.build_query_as().fetch_optional(db).await
+}
+
 /// Moves the user's read position forward to `upto` (never backwards).
 pub async fn mark_read(
     db: impl PgExecutor<'_>,

@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::event::DialogFacts;
 use crate::domain::{AccountId, DialogId, EventId, ServerEvent};
+use crate::store::webhooks::WEBHOOKS_CHANNEL;
 
 /// The PostgreSQL channel that carries new event ids to every app server.
 pub const NOTIFY_CHANNEL: &str = "dialogs_events";
@@ -19,7 +20,10 @@ pub struct StoredEvent {
     pub payload: Json<ServerEvent>,
 }
 
-/// Records an event and notifies the app servers when the transaction commits.
+/// Records an event and notifies the app servers when the transaction commits. In the same
+/// statement, queues a webhook delivery of it for every active subscription of the account
+/// that wants its type (the payload's `type` tag), so no committed event misses its
+/// webhooks and no rolled-back one is sent.
 pub async fn publish(
     conn: &mut PgConnection,
     account: AccountId,
@@ -27,9 +31,17 @@ pub async fn publish(
     facts: &DialogFacts,
     event: &ServerEvent,
 ) -> sqlx::Result<EventId> {
-    let id: EventId = sqlx::query_scalar(
-        "INSERT INTO events (account_id, dialog_id, facts, payload) VALUES ($1, $2, $3, $4)
-         RETURNING id",
+    let (id, queued): (EventId, i64) = sqlx::query_as(
+        "WITH e AS (
+            INSERT INTO events (account_id, dialog_id, facts, payload) VALUES ($1, $2, $3, $4)
+            RETURNING id, payload->>'type' AS type
+         ), w AS (
+            INSERT INTO webhook_deliveries (account_id, subscription_id, event_id, event_type)
+            SELECT s.account_id, s.id, e.id, e.type FROM webhook_subscriptions s, e
+             WHERE s.account_id = $1 AND s.active AND (s.events = '{}' OR e.type = ANY(s.events))
+            RETURNING 1
+         )
+         SELECT e.id, (SELECT count(*) FROM w) FROM e",
     )
     .bind(account)
     .bind(dialog)
@@ -37,11 +49,20 @@ pub async fn publish(
     .bind(Json(event))
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(NOTIFY_CHANNEL)
-        .bind(id.0.to_string())
-        .execute(&mut *conn)
-        .await?;
+    if queued > 0 {
+        sqlx::query("SELECT pg_notify($1, $2), pg_notify($3, '')")
+            .bind(NOTIFY_CHANNEL)
+            .bind(id.0.to_string())
+            .bind(WEBHOOKS_CHANNEL)
+            .execute(&mut *conn)
+            .await?;
+    } else {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(NOTIFY_CHANNEL)
+            .bind(id.0.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(id)
 }
 

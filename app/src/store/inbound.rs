@@ -43,6 +43,9 @@ pub async fn channel(
 }
 
 /// What storing an inbound message did.
+// One value per inbound message, returned once and matched at once: boxing the large
+// variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Stored {
     /// The message was stored before (the messenger repeated its webhook).

@@ -3,14 +3,18 @@
 
 pub mod access;
 pub mod accounts;
+pub mod api_tokens;
 pub mod attachments;
+pub mod clients;
 pub mod dialogs;
 pub mod events;
 pub mod inbound;
 pub mod jobs;
+pub mod lines;
 pub mod messages;
 pub mod outbox;
 pub mod sessions;
+pub mod webhooks;
 
 /// Migrations embedded in the binary, applied by `dialogs migrate` and at start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

@@ -156,7 +156,7 @@ struct FileIn {
 #[serde(untagged)]
 enum Body {
     Many(Vec<Event>),
-    One(Event),
+    One(Box<Event>),
 }
 
 fn non_empty(value: &str, field: &str) -> Result<(), WebhookError> {
@@ -223,7 +223,7 @@ impl MessageIn {
 pub fn parse_body(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
     let events = match serde_json::from_slice::<Body>(body) {
         Ok(Body::Many(events)) => events,
-        Ok(Body::One(event)) => vec![event],
+        Ok(Body::One(event)) => vec![*event],
         // Untagged enums hide the cause; parse again as one event for a useful message.
         Err(_) => vec![
             serde_json::from_slice::<Event>(body)

@@ -1,9 +1,12 @@
 //! `POST /webhooks/{kind}/{channel_id}`: verify, store idempotently, answer. Slow work
 //! (fetching files) is queued as jobs in the same transaction and done after the answer.
+//! `GET` on the same path answers the subscription handshake of providers that make one.
 //!
 //! Answers: 200 stored (or already stored); 400 malformed; 401 wrong secret or signature;
 //! 404 unknown channel; 413 too large; 503 not connected to a line, or the database is
 //! unavailable — the provider keeps the update and retries, so nothing is lost.
+
+use std::collections::HashMap;
 
 use anyhow::Context;
 use app::domain::inbound::InboundEvent;
@@ -12,7 +15,7 @@ use app::store::inbound::{ChannelRecord, MessageChange, Stored};
 use app::store::{events, inbound, jobs};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -93,6 +96,49 @@ pub async fn webhook(
         }
     }
     Json(json!({ "ok": true, "stored": stored, "repeated": repeated })).into_response()
+}
+
+/// `GET /webhooks/{kind}/{channel_id}`: the provider checks the URL is ours before sending
+/// to it (WhatsApp's `hub.mode=subscribe`). Answers the challenge as plain text; 403 for a
+/// wrong verify token, as Meta expects.
+#[tracing::instrument(skip_all, fields(kind = %kind, channel = %channel_id))]
+pub async fn handshake(
+    State(state): State<AppState>,
+    Path((kind, channel_id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(adapter) = state.channels.by_path_name(&kind) else {
+        return WebhookError::UnknownChannel.into_response();
+    };
+    let Ok(id) = channel_id.parse::<i64>() else {
+        return WebhookError::UnknownChannel.into_response();
+    };
+    let channel = match inbound::channel(&state.pool, ChannelId(id)).await {
+        Ok(Some(channel)) if channel.kind == adapter.kind() => channel,
+        Ok(_) => return WebhookError::UnknownChannel.into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "loading a channel for a handshake");
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "Please retry shortly.");
+        }
+    };
+    match adapter.handshake(&channel, &query) {
+        Ok(answer) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            answer,
+        )
+            .into_response(),
+        Err(WebhookError::BadSignature) => {
+            tracing::warn!("webhook handshake with a wrong verify token");
+            refuse(StatusCode::FORBIDDEN, "the verify token does not match")
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "webhook handshake refused");
+            err.into_response()
+        }
+    }
 }
 
 /// Stores one event in its own transaction, with its live event. False when it changed

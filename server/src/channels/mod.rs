@@ -5,7 +5,9 @@
 pub mod api;
 pub mod ingest;
 pub mod telegram;
+pub mod whatsapp;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,6 +91,17 @@ pub trait ChannelAdapter: Send + Sync {
         body: &[u8],
     ) -> Result<(), WebhookError>;
 
+    /// Answers a provider's subscription handshake, a `GET` on the webhook URL made before
+    /// the provider sends anything (Meta's `hub.challenge`): Ok carries the plain text to
+    /// answer with. Providers without one answer UnknownChannel.
+    fn handshake(
+        &self,
+        _channel: &ChannelRecord,
+        _query: &HashMap<String, String>,
+    ) -> Result<String, WebhookError> {
+        Err(WebhookError::UnknownChannel)
+    }
+
     /// Turns a verified webhook body into events.
     fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError>;
 
@@ -126,6 +139,7 @@ pub trait ChannelAdapter: Send + Sync {
 pub struct Channels {
     telegram: Arc<telegram::Telegram>,
     api: Arc<api::ApiChannel>,
+    whatsapp: Arc<whatsapp::WhatsApp>,
 }
 
 impl Channels {
@@ -141,6 +155,10 @@ impl Channels {
                 http.clone(),
                 config.telegram_api_base.clone(),
             )),
+            whatsapp: Arc::new(whatsapp::WhatsApp::new(
+                http.clone(),
+                config.whatsapp_graph_base.clone(),
+            )),
             api: Arc::new(api::ApiChannel::new(http)),
         })
     }
@@ -150,6 +168,7 @@ impl Channels {
         match kind {
             ChannelKind::Telegram => Some(self.telegram.as_ref()),
             ChannelKind::Webhook => Some(self.api.as_ref()),
+            ChannelKind::Whatsapp => Some(self.whatsapp.as_ref()),
             _ => None,
         }
     }
@@ -159,6 +178,7 @@ impl Channels {
         match name {
             "telegram" => self.adapter(ChannelKind::Telegram),
             "api" => self.adapter(ChannelKind::Webhook),
+            "whatsapp" => self.adapter(ChannelKind::Whatsapp),
             _ => None,
         }
     }

@@ -325,10 +325,11 @@ impl Message {
                 format!("{text}\n{line}")
             };
         }
-        if text.is_empty() && attachments.is_empty() {
-            if let Some(emoji) = self.sticker.as_ref().and_then(|s| s.emoji.clone()) {
-                text = emoji;
-            }
+        if text.is_empty()
+            && attachments.is_empty()
+            && let Some(emoji) = self.sticker.as_ref().and_then(|s| s.emoji.clone())
+        {
+            text = emoji;
         }
 
         InboundMessage {

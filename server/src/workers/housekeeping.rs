@@ -1,6 +1,8 @@
 //! Keeps the live event stream from growing without end. Browsers replay at most the last
 //! 1,000 events after a reconnect and refetch everything otherwise, so old events are only
-//! history nobody reads. Expired sessions and old sign-in failures go too.
+//! history nobody reads, except an event a webhook delivery still waits to post: it stays
+//! until that delivery ends. Finished deliveries (the webhook delivery log), expired
+//! sessions and old sign-in failures go too.
 
 use std::time::Duration;
 
@@ -10,6 +12,8 @@ use sqlx::PgPool;
 pub const EVENT_RETENTION_HOURS: i32 = 48;
 /// Sign-in failures older than this no longer count and are deleted.
 pub const FAILURE_RETENTION_HOURS: i32 = 24;
+/// Finished webhook deliveries stay in the delivery log this long.
+pub const DELIVERY_LOG_RETENTION_DAYS: i32 = 30;
 
 /// What one pass deleted.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -17,16 +21,28 @@ pub struct Swept {
     pub events: u64,
     pub sessions: u64,
     pub failures: u64,
+    pub deliveries: u64,
 }
 
 /// One pass. Safe to run from several app servers at once.
 pub async fn sweep(pool: &PgPool) -> sqlx::Result<Swept> {
-    let events =
-        sqlx::query("DELETE FROM events WHERE created_at < now() - make_interval(hours => $1)")
-            .bind(EVENT_RETENTION_HOURS)
-            .execute(pool)
-            .await?
-            .rows_affected();
+    let events = sqlx::query(
+        "DELETE FROM events e WHERE e.created_at < now() - make_interval(hours => $1)
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries w
+                             WHERE w.event_id = e.id AND w.next_attempt_at IS NOT NULL)",
+    )
+    .bind(EVENT_RETENTION_HOURS)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    let deliveries = sqlx::query(
+        "DELETE FROM webhook_deliveries
+          WHERE next_attempt_at IS NULL AND created_at < now() - make_interval(days => $1)",
+    )
+    .bind(DELIVERY_LOG_RETENTION_DAYS)
+    .execute(pool)
+    .await?
+    .rows_affected();
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < now()")
         .execute(pool)
         .await?
@@ -41,6 +57,7 @@ pub async fn sweep(pool: &PgPool) -> sqlx::Result<Swept> {
         events,
         sessions,
         failures,
+        deliveries,
     })
 }
 

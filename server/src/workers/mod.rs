@@ -1,10 +1,11 @@
 //! Background work that runs inside every app server: delivery of outgoing messages, jobs
-//! (fetching files), housekeeping. Queues live in PostgreSQL, so any number of servers share
+//! (fetching files), outbound webhooks, housekeeping. Queues live in PostgreSQL, so any number of servers share
 //! them; a NOTIFY wakes the workers at once, a short poll covers a missed one.
 
 pub mod delivery;
 pub mod files;
 pub mod housekeeping;
+pub mod webhooks;
 
 use std::time::Duration;
 

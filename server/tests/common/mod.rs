@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_whatsapp;
 pub mod fakes;
 
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ impl TestApp {
             demo: DemoMode::Never,
             channels: server::config::ChannelsConfig {
                 telegram_api_base: "http://127.0.0.1:9".into(),
+                whatsapp_graph_base: "http://127.0.0.1:9".into(),
                 files_dir: std::env::temp_dir()
                     .join(format!("dialogs-test-files-{}", fastrand::u64(..))),
                 workers: true,

@@ -100,20 +100,16 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
     };
     let time = clock(message.created_at, offset);
     let delivery = message.delivery;
-    let delivery_key = delivery.map(|d| format!("delivery.{}", d.as_str()));
     let failed = delivery == Some(DeliveryState::Failed);
-    let delivery_error = message.delivery_error.clone();
     let is_note = message.kind == MessageKind::Note;
-    let deleted = message.deleted;
-    let edited = message.edited;
     let id = message.id;
-    let retry = Action::new(move |_: &()| retry_message(id));
-    let retry_error = move || {
-        retry
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| i18n.t(e.key()))
+    // The retry's outcome arrives as a live event; only its error is shown here.
+    let retry_error = RwSignal::new(None::<String>);
+    let retry = move |_| {
+        leptos::task::spawn_local(async move {
+            let error = retry_message(id).await.err().map(|e| e.key().to_owned());
+            retry_error.set(error);
+        });
     };
     let files = message
         .attachments
@@ -137,91 +133,110 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
                 <time class="dlg-msg__time" datetime=message.created_at.to_rfc3339()>
                     {time}
                 </time>
-                <Show when=move || edited>
-                    <span class="dlg-msg__edited">{move || i18n.t("chat.edited")}</span>
-                </Show>
-                {delivery_key
-                    .map(|key| {
+                {message
+                    .edited
+                    .then(|| {
+                        view! {
+                            <span class="dlg-msg__edited">{move || i18n.t("chat.edited")}</span>
+                        }
+                    })}
+                {delivery
+                    .map(|d| {
+                        let key = format!("delivery.{}", d.as_str());
                         view! {
                             <span
                                 class="dlg-msg__delivery"
-                                data-delivery=delivery.map(|d| d.as_str())
-                                title=delivery_error.clone()
+                                data-delivery=d.as_str()
+                                title=message.delivery_error.clone()
                             >
                                 {move || i18n.t(&key)}
                             </span>
                         }
                     })}
-                <Show when=move || deleted>
-                    <span class="dlg-msg__deleted">{move || i18n.t("chat.deleted")}</span>
-                </Show>
-            </div>
-            <Show when=move || failed>
-                <div class="dlg-msg__failure" role="alert">
-                    <span>{message.delivery_error.clone().unwrap_or_default()}</span>
-                    <button
-                        type="button"
-                        class="dlg-msg__retry"
-                        disabled=move || retry.pending().get()
-                        on:click=move |_| {
-                            retry.dispatch(());
+                {message
+                    .deleted
+                    .then(|| {
+                        view! {
+                            <span class="dlg-msg__deleted">{move || i18n.t("chat.deleted")}</span>
                         }
-                    >
-                        {move || i18n.t("delivery.retry")}
-                    </button>
-                    {retry_error}
-                </div>
-            </Show>
+                    })}
+            </div>
+            {failed
+                .then(|| {
+                    view! {
+                        <div class="dlg-msg__failure" role="alert">
+                            <span>{message.delivery_error.unwrap_or_default()}</span>
+                            <button type="button" class="dlg-msg__retry" on:click=retry>
+                                {move || i18n.t("delivery.retry")}
+                            </button>
+                            {move || retry_error.get().map(|key| i18n.t(&key))}
+                        </div>
+                    }
+                })}
         </div>
     }
 }
 
 /// A file of a message: a picture shown small, anything else a link; "loading" while it is
-/// being fetched from the messenger.
+/// being fetched from the messenger. One shape for every state keeps the bundle small.
 #[component]
 fn Attachment(file: AttachmentView) -> impl IntoView {
     let i18n = use_i18n();
-    let href = format!("/files/{}", file.id.0);
+    let stored = file.state == "stored";
+    let image = stored && (file.kind == "image" || file.kind == "sticker");
+    let href = stored.then(|| format!("/files/{}", file.id.0));
     let size = file.size_bytes.map(format_size).unwrap_or_default();
-    let name = file.file_name.clone();
-    match file.state.as_str() {
-        "stored" if file.kind == "image" || file.kind == "sticker" => {
-            let src = href.clone();
-            view! {
-                <a class="dlg-file dlg-file--image" href=href target="_blank" rel="noopener">
-                    <img src=src alt=name loading="lazy" />
-                </a>
-            }
-            .into_any()
-        }
-        "stored" => view! {
-            <a class="dlg-file" href=href download=name>
-                <span class="dlg-file__name">{file.file_name}</span>
-                <span class="dlg-file__size">{size}</span>
-            </a>
-        }
-        .into_any(),
-        state => {
-            let key = if state == "failed" {
-                "file.failed"
-            } else {
-                "file.loading"
-            };
-            view! {
-                <span class=format!("dlg-file dlg-file--{state}")>
-                    <span class="dlg-file__name">{file.file_name}</span>
-                    <span class="dlg-file__size">{move || i18n.t(key)}</span>
-                </span>
-            }
-            .into_any()
+    let state: &'static str = match file.state.as_str() {
+        "stored" => "stored",
+        "failed" => "failed",
+        _ => "pending",
+    };
+    let note = move || match state {
+        "stored" => size.clone(),
+        "failed" => i18n.t("file.failed"),
+        _ => i18n.t("file.loading"),
+    };
+    let class = format!(
+        "dlg-file dlg-file--{state}{}",
+        if image { " dlg-file--image" } else { "" }
+    );
+    let src = href.clone().filter(|_| image);
+    let download = (stored && !image).then(|| file.file_name.clone());
+    view! {
+        <a
+            class=class
+            href=href
+            download=download
+            target=image.then_some("_blank")
+        >
+            {src.map(|src| view! { <img src=src alt="" loading="lazy" /> })}
+            <span class="dlg-file__name">{file.file_name}</span>
+            <span class="dlg-file__size">{note}</span>
+        </a>
+    }
+}
+
+/// Integer arithmetic only: float formatting would add kilobytes to the browser bundle.
+fn format_size(bytes: i64) -> String {
+    const MB: i64 = 1024 * 1024;
+    match bytes.max(0) {
+        b if b < 1024 => format!("{b} B"),
+        b if b < MB => format!("{} KB", (b + 512) / 1024),
+        b => {
+            let tenths = (b * 10 + MB / 2) / MB;
+            format!("{}.{} MB", tenths / 10, tenths % 10)
         }
     }
 }
 
-fn format_size(bytes: i64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+#[cfg(test)]
+mod tests {
+    use super::format_size;
+
+    #[test]
+    fn sizes_read_like_a_file_manager() {
+        assert_eq!(format_size(900), "900 B");
+        assert_eq!(format_size(1536), "2 KB");
+        assert_eq!(format_size(5 * 1024 * 1024 + 300 * 1024), "5.3 MB");
     }
 }

@@ -1,0 +1,242 @@
+//! Dialogs the token's user may see, through the same scope as the inbox
+//! (`Access::push_dialog_scope`): an operator's token lists what that operator sees.
+
+use app::domain::{self, DialogId, ListCursor};
+use app::store;
+use app::store::dialogs::DialogSummary;
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::channels::ChannelKind;
+use super::{ApiError, ApiPath, ApiQuery, ApiResult, ApiUser, ErrorBody};
+use crate::startup::AppState;
+
+/// Where a dialog is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DialogStatus {
+    /// Waiting in the queue; nobody took it yet.
+    New,
+    /// Someone works on it.
+    InWork,
+    /// Redirected to a user or a group, waiting there.
+    Returned,
+    /// Over; nobody can write into it.
+    Closed,
+    /// Passed to someone to read.
+    ForReview,
+}
+
+impl From<domain::DialogStatus> for DialogStatus {
+    fn from(status: domain::DialogStatus) -> DialogStatus {
+        match status {
+            domain::DialogStatus::New => DialogStatus::New,
+            domain::DialogStatus::InWork => DialogStatus::InWork,
+            domain::DialogStatus::Returned => DialogStatus::Returned,
+            domain::DialogStatus::Closed => DialogStatus::Closed,
+            domain::DialogStatus::ForReview => DialogStatus::ForReview,
+        }
+    }
+}
+
+/// One conversation with a client on one channel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dialog {
+    pub id: i64,
+    /// The account's running number, as operators see it (#42).
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: DialogStatus,
+    pub line_id: i64,
+    pub channel_id: i64,
+    pub channel_kind: ChannelKind,
+    pub client_id: i64,
+    pub client_name: String,
+    /// The user responsible for it, if any.
+    pub assignee_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub last_message_at: DateTime<Utc>,
+    /// The start of the last message, on one line.
+    pub last_message_snippet: String,
+    /// The token's user may send a message to the client here.
+    pub can_send: bool,
+    /// The token's user may write an internal note here.
+    pub can_note: bool,
+}
+
+impl Dialog {
+    fn new(summary: DialogSummary, api: &ApiUser) -> Dialog {
+        let permissions = api.access.permissions(&summary.facts());
+        Dialog {
+            id: summary.id.0,
+            number: summary.number,
+            title: summary.title,
+            status: summary.status.into(),
+            line_id: summary.line_id.0,
+            channel_id: summary.channel_id.0,
+            channel_kind: summary.channel_kind.into(),
+            client_id: summary.client_id.0,
+            client_name: summary.client_name,
+            assignee_id: summary.assignee_id.map(|u| u.0),
+            created_at: summary.created_at,
+            closed_at: summary.closed_at,
+            last_message_at: summary.last_message_at,
+            last_message_snippet: summary.last_message_snippet,
+            can_send: permissions.can_send,
+            can_note: permissions.can_note,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DialogList {
+    pub data: Vec<Dialog>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DialogQuery {
+    /// Only dialogs with these statuses, comma-separated (`new,in_work`); all when absent.
+    pub status: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists the dialogs the token's user may see.
+///
+/// Latest activity first, a page at a time.
+#[utoipa::path(
+    get,
+    operation_id = "list_dialogs",
+    path = "/dialogs",
+    tag = "dialogs",
+    params(DialogQuery),
+    responses(
+        (status = 200, description = "A page of dialogs", body = DialogList),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiQuery(q): ApiQuery<DialogQuery>,
+) -> ApiResult<Json<DialogList>> {
+    let statuses = parse_statuses(q.status.as_deref())?;
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            ApiError::validation("cursor", "The cursor is not one this API gave.")
+        })?),
+        None => None,
+    };
+    let limit = super::limit(q.limit, 50)?;
+    let (rows, next) =
+        store::dialogs::summaries(&state.pool, &api.access, &statuses, after, limit).await?;
+    Ok(Json(DialogList {
+        data: rows.into_iter().map(|r| Dialog::new(r, &api)).collect(),
+        next_cursor: next.map(encode_cursor),
+    }))
+}
+
+/// One dialog.
+///
+/// Unknown ids, other accounts' dialogs and dialogs the user may not see are all `404`.
+#[utoipa::path(
+    get,
+    operation_id = "get_dialog",
+    path = "/dialogs/{id}",
+    tag = "dialogs",
+    params(("id" = i64, Path, description = "The dialog's id")),
+    responses(
+        (status = 200, description = "The dialog", body = Dialog),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such dialog for this user", body = ErrorBody),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Dialog>> {
+    let summary = store::dialogs::summary(&state.pool, &api.access, DialogId(id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(Dialog::new(summary, &api)))
+}
+
+fn parse_statuses(raw: Option<&str>) -> ApiResult<Vec<domain::DialogStatus>> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            domain::DialogStatus::ALL
+                .into_iter()
+                .find(|status| status.as_str() == s)
+                .ok_or_else(|| {
+                    ApiError::validation(
+                        "status",
+                        format!(
+                            "Unknown status {s:?}; use new, in_work, returned, closed or for_review."
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `<last_message_at in microseconds>_<id>`: the position after the page's last row.
+fn encode_cursor(cursor: ListCursor) -> String {
+    format!(
+        "{}_{}",
+        cursor.last_message_at.timestamp_micros(),
+        cursor.id.0
+    )
+}
+
+fn decode_cursor(raw: &str) -> Option<ListCursor> {
+    let (micros, id) = raw.split_once('_')?;
+    Some(ListCursor {
+        last_message_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id: DialogId(id.parse().ok()?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_comes_back_as_it_went_out() {
+        let cursor = ListCursor {
+            last_message_at: DateTime::from_timestamp_micros(1_763_000_000_123_456).expect("time"),
+            id: DialogId(42),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(cursor)), Some(cursor));
+        assert_eq!(decode_cursor("nonsense"), None);
+        assert_eq!(decode_cursor("1_x"), None);
+    }
+
+    #[test]
+    fn statuses_are_a_comma_separated_list_of_known_names() {
+        assert_eq!(
+            parse_statuses(Some("new, in_work")).ok(),
+            Some(vec![
+                domain::DialogStatus::New,
+                domain::DialogStatus::InWork
+            ])
+        );
+        assert_eq!(parse_statuses(None).ok(), Some(vec![]));
+        assert!(parse_statuses(Some("open")).is_err());
+    }
+}

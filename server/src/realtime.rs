@@ -11,7 +11,7 @@ use app::auth::{Access, MaybeUser};
 use app::domain::{EventId, LiveEvent};
 use app::store::events::{self, NOTIFY_CHANNEL, StoredEvent};
 use axum::Extension;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -28,9 +28,41 @@ const BUFFER: usize = 4096;
 /// Most events replayed to a browser that reconnects; beyond that it refetches everything.
 const REPLAY_LIMIT: i64 = 1000;
 
+/// An event ready to go out: who may see it, and its JSON, serialized once for every socket
+/// (serializing per socket cost more CPU than everything else at a few hundred events a
+/// second with a thousand sockets).
+pub struct Frame {
+    pub id: EventId,
+    account_id: app::domain::AccountId,
+    facts: app::domain::event::DialogFacts,
+    text: Utf8Bytes,
+}
+
+impl Frame {
+    fn new(event: StoredEvent) -> Option<Frame> {
+        let text = serde_json::to_string(&LiveEvent {
+            id: event.id,
+            event: event.payload.0,
+        })
+        .ok()?;
+        Some(Frame {
+            id: event.id,
+            account_id: event.account_id,
+            facts: event.facts.0,
+            text: text.into(),
+        })
+    }
+
+    /// The frame, if this user may see it.
+    fn visible_to(&self, access: &Access) -> Option<Utf8Bytes> {
+        (self.account_id == access.account_id && access.can_view(&self.facts))
+            .then(|| self.text.clone())
+    }
+}
+
 #[derive(Clone)]
 pub struct Hub {
-    tx: broadcast::Sender<Arc<StoredEvent>>,
+    tx: broadcast::Sender<Arc<Frame>>,
 }
 
 impl Hub {
@@ -39,7 +71,7 @@ impl Hub {
         Hub { tx }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Frame>> {
         self.tx.subscribe()
     }
 
@@ -95,7 +127,9 @@ impl Hub {
         for event in batch {
             *last = (*last).max(event.id);
             // No receivers is fine: nobody is connected to this server.
-            let _ = self.tx.send(Arc::new(event));
+            if let Some(frame) = Frame::new(event) {
+                let _ = self.tx.send(Arc::new(frame));
+            }
         }
     }
 }
@@ -144,10 +178,10 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
     if after.0 > 0 {
         match events::since(&state.pool, Some(access.account_id), after, REPLAY_LIMIT).await {
             Ok(missed) => {
-                for event in missed {
+                for event in missed.into_iter().filter_map(Frame::new) {
                     sent = sent.max(event.id);
-                    if let Some(text) = visible_json(&access, &event)
-                        && sender.send(Message::Text(text.into())).await.is_err()
+                    if let Some(text) = event.visible_to(&access)
+                        && sender.send(Message::Text(text)).await.is_err()
                     {
                         return;
                     }
@@ -167,8 +201,8 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
                             continue;
                         }
                         sent = event.id;
-                        if let Some(text) = visible_json(&access, &event)
-                            && sender.send(Message::Text(text.into())).await.is_err() {
+                        if let Some(text) = event.visible_to(&access)
+                            && sender.send(Message::Text(text)).await.is_err() {
                                 break;
                             }
                     }
@@ -196,16 +230,4 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
         _ = send_task => {}
         _ = receive_task => {}
     }
-}
-
-/// The event as JSON, if this user may see it.
-fn visible_json(access: &Access, event: &StoredEvent) -> Option<String> {
-    if event.account_id != access.account_id || !access.can_view(&event.facts.0) {
-        return None;
-    }
-    serde_json::to_string(&LiveEvent {
-        id: event.id,
-        event: event.payload.0.clone(),
-    })
-    .ok()
 }

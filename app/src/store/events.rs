@@ -31,7 +31,9 @@ pub async fn publish(
     facts: &DialogFacts,
     event: &ServerEvent,
 ) -> sqlx::Result<EventId> {
-    let (id, queued): (EventId, i64) = sqlx::query_as(
+    // One round trip: the event, its webhook deliveries and the notifications (sent by
+    // PostgreSQL when the transaction commits).
+    let (id, _queued): (EventId, i64) = sqlx::query_as(
         "WITH e AS (
             INSERT INTO events (account_id, dialog_id, facts, payload) VALUES ($1, $2, $3, $4)
             RETURNING id, payload->>'type' AS type
@@ -40,29 +42,19 @@ pub async fn publish(
             SELECT s.account_id, s.id, e.id, e.type FROM webhook_subscriptions s, e
              WHERE s.account_id = $1 AND s.active AND (s.events = '{}' OR e.type = ANY(s.events))
             RETURNING 1
-         )
-         SELECT e.id, (SELECT count(*) FROM w) FROM e",
+         ), c AS (SELECT count(*) AS n FROM w)
+         SELECT e.id, c.n FROM e, c,
+                LATERAL (SELECT pg_notify($5, e.id::text)) AS live,
+                LATERAL (SELECT CASE WHEN c.n > 0 THEN pg_notify($6, '') END) AS hooks",
     )
     .bind(account)
     .bind(dialog)
     .bind(Json(facts))
     .bind(Json(event))
+    .bind(NOTIFY_CHANNEL)
+    .bind(WEBHOOKS_CHANNEL)
     .fetch_one(&mut *conn)
     .await?;
-    if queued > 0 {
-        sqlx::query("SELECT pg_notify($1, $2), pg_notify($3, '')")
-            .bind(NOTIFY_CHANNEL)
-            .bind(id.0.to_string())
-            .bind(WEBHOOKS_CHANNEL)
-            .execute(&mut *conn)
-            .await?;
-    } else {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(NOTIFY_CHANNEL)
-            .bind(id.0.to_string())
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(id)
 }
 

@@ -85,7 +85,7 @@ pub async fn store_message(
     }
 
     let client = find_or_create_client(conn, channel, line, &message.chat).await?;
-    let (dialog, new_dialog) =
+    let (dialog, new_dialog, facts) =
         find_or_open_dialog(conn, channel, line, client, message.chat.is_group).await?;
 
     let body = message.body();
@@ -135,7 +135,6 @@ pub async fn store_message(
     } else {
         messages::view(&mut *conn, view.id).await?
     };
-    let facts = facts(&mut *conn, channel.account_id, dialog).await?;
     Ok(Stored::Created {
         message,
         facts,
@@ -223,28 +222,37 @@ async fn find_or_create_client(
     Ok(client)
 }
 
-/// The client's active dialog on this channel, or a new one (a message after closing opens
-/// a new dialog, D2).
+/// The client's active dialog on this channel with who may see it, or a new one (a message
+/// after closing opens a new dialog, D2).
 async fn find_or_open_dialog(
     conn: &mut PgConnection,
     channel: &ChannelRecord,
     line: LineId,
     client: ClientId,
     is_group: bool,
-) -> sqlx::Result<(DialogId, bool)> {
-    let active: Option<DialogId> = sqlx::query_scalar(
-        "SELECT id FROM dialogs
-          WHERE account_id = $1 AND client_id = $2 AND channel_id = $3
-            AND status NOT IN ('closed', 'for_review')
-          FOR UPDATE",
+) -> sqlx::Result<(DialogId, bool, DialogFacts)> {
+    type Active = (DialogId, LineId, DialogStatus, Option<UserId>, Vec<UserId>);
+    let active: Option<Active> = sqlx::query_as(
+        "SELECT d.id, d.line_id, d.status, d.assignee_id,
+                array(SELECT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
+           FROM dialogs d
+          WHERE d.account_id = $1 AND d.client_id = $2 AND d.channel_id = $3
+            AND d.status NOT IN ('closed', 'for_review')
+          FOR UPDATE OF d",
     )
     .bind(channel.account_id)
     .bind(client)
     .bind(channel.id)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some(dialog) = active {
-        return Ok((dialog, false));
+    if let Some((dialog, line_id, status, assignee_id, participant_ids)) = active {
+        let facts = DialogFacts {
+            line_id,
+            status,
+            assignee_id,
+            participant_ids,
+        };
+        return Ok((dialog, false, facts));
     }
     let number: i64 = sqlx::query_scalar(
         "UPDATE accounts SET next_dialog_number = next_dialog_number + 1
@@ -265,7 +273,13 @@ async fn find_or_open_dialog(
     .bind(is_group)
     .fetch_one(&mut *conn)
     .await?;
-    Ok((dialog, true))
+    let facts = DialogFacts {
+        line_id: line,
+        status: DialogStatus::New,
+        assignee_id: None,
+        participant_ids: Vec::new(),
+    };
+    Ok((dialog, true, facts))
 }
 
 /// Who may see events of a dialog, as it is now.

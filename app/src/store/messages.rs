@@ -114,12 +114,12 @@ pub async fn append(
 ) -> sqlx::Result<Option<MessageView>> {
     let delivery = (new.direction == Direction::Out).then_some(DeliveryState::Sending);
     let external = new.external.as_ref();
-    let id: Option<MessageId> = sqlx::query_scalar(
+    let inserted: Option<(MessageId, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "INSERT INTO messages (account_id, dialog_id, kind, direction, author_user_id, body,
                                delivery, channel_id, external_id, sender_name, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, least(coalesce($11, now()), now()))
          ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-         RETURNING id",
+         RETURNING id, created_at",
     )
     .bind(new.account)
     .bind(new.dialog)
@@ -134,7 +134,7 @@ pub async fn append(
     .bind(external.and_then(|e| e.sent_at))
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(id) = id else {
+    let Some((id, created_at)) = inserted else {
         return Ok(None);
     };
 
@@ -187,7 +187,26 @@ pub async fn append(
             .await?;
     }
 
-    view(&mut *conn, id).await.map(Some)
+    match new.author {
+        // The author's name needs a read; a client's message has everything at hand (one
+        // round trip less on the webhook path).
+        Some(_) => view(&mut *conn, id).await.map(Some),
+        None => Ok(Some(MessageView {
+            id,
+            dialog_id: new.dialog,
+            kind: new.kind,
+            direction: new.direction,
+            author_name: None,
+            body: new.body.to_owned(),
+            delivery,
+            delivery_error: None,
+            deleted: false,
+            edited: false,
+            sender_name: external.and_then(|e| e.sender_name).map(str::to_owned),
+            attachments: Vec::new(),
+            created_at,
+        })),
+    }
 }
 
 /// The PostgreSQL channel that wakes the delivery workers when a message is queued.

@@ -267,16 +267,7 @@ impl ChannelAdapter for ApiChannel {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), WebhookError> {
-        let secret = credential(channel, "secret").ok_or(WebhookError::BadSignature)?;
-        let given = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(WebhookError::BadSignature)?;
-        if signature_matches(secret.as_bytes(), body, given) {
-            Ok(())
-        } else {
-            Err(WebhookError::BadSignature)
-        }
+        super::verify_hmac_header(channel, "secret", SIGNATURE_HEADER, headers, body)
     }
 
     fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
@@ -334,39 +325,7 @@ impl ChannelAdapter for ApiChannel {
                 .send()
                 .await
                 .map_err(|e| transport_error("the file's server", &e))?;
-            let status = response.status();
-            if !status.is_success() {
-                return Err(if status.is_server_error() || status.as_u16() == 429 {
-                    SendError::Retry {
-                        after: super::retry_after(response.headers()),
-                        reason: format!("The file's server answered {status}"),
-                    }
-                } else {
-                    SendError::Permanent(format!("The file's server answered {status}"))
-                });
-            }
-            if response
-                .content_length()
-                .is_some_and(|len| len as usize > MAX_FILE_BYTES)
-            {
-                return Err(SendError::Permanent("The file is over 50 MB".into()));
-            }
-            let mime_type = response
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let bytes = response.bytes().await.map_err(|e| SendError::Retry {
-                after: None,
-                reason: format!("downloading a file: {e}"),
-            })?;
-            if bytes.len() > MAX_FILE_BYTES {
-                return Err(SendError::Permanent("The file is over 50 MB".into()));
-            }
-            Ok(FetchedFile {
-                bytes: bytes.to_vec(),
-                mime_type,
-            })
+            super::download(response, "The file's server", MAX_FILE_BYTES).await
         })
     }
 

@@ -163,16 +163,8 @@ pub async fn ingest(
             .await
             .context("storing an edit")?
             {
-                Some((message, facts)) => {
-                    let dialog = message.dialog_id;
-                    events::publish(
-                        &mut tx,
-                        channel.account_id,
-                        dialog,
-                        &facts,
-                        &ServerEvent::MessageUpdated { message },
-                    )
-                    .await?;
+                Some(changed) => {
+                    publish_updated(&mut tx, channel, changed).await?;
                     true
                 }
                 // An edit of a message we never got: keep it as a new message.
@@ -182,20 +174,12 @@ pub async fn ingest(
         InboundEvent::Deleted { message_ids } => {
             let mut any = false;
             for id in message_ids {
-                if let Some((message, facts)) =
+                if let Some(changed) =
                     inbound::update_message(&mut tx, channel, id, MessageChange::Deleted)
                         .await
                         .context("storing a deletion")?
                 {
-                    let dialog = message.dialog_id;
-                    events::publish(
-                        &mut tx,
-                        channel.account_id,
-                        dialog,
-                        &facts,
-                        &ServerEvent::MessageUpdated { message },
-                    )
-                    .await?;
+                    publish_updated(&mut tx, channel, changed).await?;
                     any = true;
                 }
             }
@@ -218,16 +202,8 @@ pub async fn ingest(
             .await
             .context("storing a delivery status")?
             {
-                Some((message, facts)) => {
-                    let dialog = message.dialog_id;
-                    events::publish(
-                        &mut tx,
-                        channel.account_id,
-                        dialog,
-                        &facts,
-                        &ServerEvent::MessageUpdated { message },
-                    )
-                    .await?;
+                Some(changed) => {
+                    publish_updated(&mut tx, channel, changed).await?;
                     true
                 }
                 None => false,
@@ -236,6 +212,25 @@ pub async fn ingest(
     };
     tx.commit().await.context("committing a webhook event")?;
     Ok(changed)
+}
+
+/// Tells the browsers that a message changed.
+async fn publish_updated(
+    tx: &mut sqlx::PgConnection,
+    channel: &ChannelRecord,
+    (message, facts): (app::domain::MessageView, app::domain::event::DialogFacts),
+) -> anyhow::Result<()> {
+    let dialog = message.dialog_id;
+    events::publish(
+        tx,
+        channel.account_id,
+        dialog,
+        &facts,
+        &ServerEvent::MessageUpdated { message },
+    )
+    .await
+    .context("publishing a message change")?;
+    Ok(())
 }
 
 async fn store_new(

@@ -230,6 +230,69 @@ pub fn transport_error(provider: &str, err: &reqwest::Error) -> SendError {
     }
 }
 
+/// Reads a file download: 5xx and 429 are worth retrying, other refusals are final, and a
+/// file over `max` bytes is refused whether its length is declared or only found while
+/// reading (read in chunks, so a server that lies about the length cannot fill memory).
+pub async fn download(
+    mut response: reqwest::Response,
+    provider: &str,
+    max: usize,
+) -> Result<FetchedFile, SendError> {
+    let status = response.status();
+    if !status.is_success() {
+        let reason = format!("{provider} answered {status} for a file");
+        return Err(if status.is_server_error() || status.as_u16() == 429 {
+            SendError::Retry {
+                after: retry_after(response.headers()),
+                reason,
+            }
+        } else {
+            SendError::Permanent(reason)
+        });
+    }
+    let too_large = || SendError::Permanent(format!("The file is over {} MB", max >> 20));
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let mime_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| SendError::Retry {
+        after: None,
+        reason: format!("downloading a file from {provider}: {e}"),
+    })? {
+        if bytes.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(FetchedFile { bytes, mime_type })
+}
+
+/// Checks a `sha256=<hex>` HMAC header over the raw body, keyed with a channel credential
+/// (the API channel's `secret`, WhatsApp's `app_secret`).
+pub fn verify_hmac_header(
+    channel: &ChannelRecord,
+    credential_name: &str,
+    header: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), WebhookError> {
+    let secret = credential(channel, credential_name).ok_or(WebhookError::BadSignature)?;
+    let given = headers
+        .get(header)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(WebhookError::BadSignature)?;
+    if api::signature_matches(secret.as_bytes(), body, given) {
+        Ok(())
+    } else {
+        Err(WebhookError::BadSignature)
+    }
+}
+
 /// Reads an HTTP `Retry-After` given in seconds.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers

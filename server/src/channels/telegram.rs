@@ -478,33 +478,7 @@ impl ChannelAdapter for Telegram {
                 .send()
                 .await
                 .map_err(|e| transport_error("Telegram", &e))?;
-            let status = response.status();
-            if !status.is_success() {
-                return Err(if status.is_server_error() {
-                    SendError::Retry {
-                        after: None,
-                        reason: format!("Telegram answered {status}"),
-                    }
-                } else {
-                    SendError::Permanent(format!("Telegram answered {status}"))
-                });
-            }
-            let mime_type = response
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let bytes = response.bytes().await.map_err(|e| SendError::Retry {
-                after: None,
-                reason: format!("downloading a file from Telegram: {e}"),
-            })?;
-            if bytes.len() > MAX_FILE_BYTES {
-                return Err(SendError::Permanent("The file is over 20 MB".into()));
-            }
-            Ok(FetchedFile {
-                bytes: bytes.to_vec(),
-                mime_type,
-            })
+            super::download(response, "Telegram", MAX_FILE_BYTES).await
         })
     }
 

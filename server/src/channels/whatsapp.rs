@@ -666,16 +666,7 @@ impl ChannelAdapter for WhatsApp {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(), WebhookError> {
-        let secret = credential(channel, "app_secret").ok_or(WebhookError::BadSignature)?;
-        let given = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(WebhookError::BadSignature)?;
-        if super::api::signature_matches(secret.as_bytes(), body, given) {
-            Ok(())
-        } else {
-            Err(WebhookError::BadSignature)
-        }
+        super::verify_hmac_header(channel, "app_secret", SIGNATURE_HEADER, headers, body)
     }
 
     fn handshake(
@@ -754,36 +745,12 @@ impl ChannelAdapter for WhatsApp {
             if declared.is_some_and(|n| n > MAX_FILE_BYTES as u64) {
                 return Err(too_large());
             }
-            let mut response = self.get(token, url).await?;
-            if response
-                .content_length()
-                .is_some_and(|n| n > MAX_FILE_BYTES as u64)
-            {
-                return Err(too_large());
+            let response = self.get(token, url).await?;
+            let mut file = super::download(response, "WhatsApp", MAX_FILE_BYTES).await?;
+            if let Some(declared) = meta.get("mime_type").and_then(Value::as_str) {
+                file.mime_type = Some(declared.to_owned());
             }
-            let mime_type = meta
-                .get("mime_type")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .or_else(|| {
-                    response
-                        .headers()
-                        .get(reqwest::header::CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                });
-            // Read in chunks so a server that lies about the length cannot fill memory.
-            let mut bytes = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| SendError::Retry {
-                after: None,
-                reason: format!("downloading a file from WhatsApp: {e}"),
-            })? {
-                if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                    return Err(too_large());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(FetchedFile { bytes, mime_type })
+            Ok(file)
         })
     }
 

@@ -4,3 +4,4 @@
 pub mod dialogs;
 pub mod messages;
 pub mod session;
+pub mod settings;

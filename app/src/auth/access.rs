@@ -94,6 +94,11 @@ impl Access {
         }
     }
 
+    /// Owners and admins create lines and connect channels (B1).
+    pub fn can_create_lines(&self) -> bool {
+        self.role.is_admin()
+    }
+
     /// May this user change this line's settings?
     pub fn can_admin_line(&self, line: LineId) -> bool {
         self.role.is_admin() || self.rights(line).admin

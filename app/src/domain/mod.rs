@@ -6,6 +6,7 @@ pub mod event;
 pub mod ids;
 pub mod inbound;
 pub mod message;
+pub mod settings;
 pub mod user;
 pub mod view;
 

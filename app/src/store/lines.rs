@@ -49,3 +49,109 @@ pub async fn channels(
     .fetch_all(db)
     .await
 }
+
+/// Every line of the account with its B4 settings, by name; the caller keeps those the user
+/// administers.
+pub async fn settings(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+) -> sqlx::Result<Vec<crate::domain::settings::LineSettings>> {
+    let rows: Vec<(LineId, String, bool, bool, bool, bool)> = sqlx::query_as(
+        "SELECT id, name, incoming_are_leads, close_requires_reason, unknown_become_clients,
+                all_users_may_view
+           FROM lines WHERE account_id = $1 ORDER BY name, id",
+    )
+    .bind(account)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, leads, reason, clients, all)| crate::domain::settings::LineSettings {
+                id: Some(id),
+                name,
+                incoming_are_leads: leads,
+                close_requires_reason: reason,
+                unknown_become_clients: clients,
+                all_users_may_view: all,
+            },
+        )
+        .collect())
+}
+
+/// Creates a line, or updates one of this account; None when the line is not the
+/// account's. A taken name is a unique violation (`lines_account_id_name_key`).
+pub async fn save(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    line: &crate::domain::settings::LineSettings,
+) -> sqlx::Result<Option<LineId>> {
+    match line.id {
+        None => sqlx::query_scalar(
+            "INSERT INTO lines (account_id, name, incoming_are_leads, close_requires_reason,
+                                unknown_become_clients, all_users_may_view)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        ),
+        Some(_) => sqlx::query_scalar(
+            "UPDATE lines SET name = $2, incoming_are_leads = $3, close_requires_reason = $4,
+                    unknown_become_clients = $5, all_users_may_view = $6
+              WHERE account_id = $1 AND id = $7 RETURNING id",
+        ),
+    }
+    .bind(account)
+    .bind(&line.name)
+    .bind(line.incoming_are_leads)
+    .bind(line.close_requires_reason)
+    .bind(line.unknown_become_clients)
+    .bind(line.all_users_may_view)
+    .bind(line.id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Connects a Telegram bot to a line of this account, with the secret its webhook must
+/// carry.
+pub async fn connect_telegram(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    line: LineId,
+    name: &str,
+    bot_token: &str,
+    secret: &str,
+) -> sqlx::Result<ChannelId> {
+    sqlx::query_scalar(
+        "INSERT INTO channels (account_id, line_id, kind, name, credentials, capabilities)
+         VALUES ($1, $2, 'telegram', $3,
+                 jsonb_build_object('bot_token', $4::text, 'webhook_secret', $5::text),
+                 '{\"delete\": true, \"edit\": true, \"groups\": true, \"templates\": false}')
+         RETURNING id",
+    )
+    .bind(account)
+    .bind(line)
+    .bind(name)
+    .bind(bot_token)
+    .bind(secret)
+    .fetch_one(db)
+    .await
+}
+
+/// Moves a channel of this account to a line (or off every line) and switches it on or
+/// off. False when the channel is not the account's.
+pub async fn set_channel(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    channel: ChannelId,
+    line: Option<LineId>,
+    enabled: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE channels SET line_id = $3, enabled = $4 WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account)
+    .bind(channel)
+    .bind(line)
+    .bind(enabled)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -83,6 +83,10 @@ pub async fn webhook(
         (true, Some(line)) => line,
         _ => return WebhookError::NotConnected.into_response(),
     };
+    if let Err(err) = adapter.keep_payload(&channel, &body, &events).await {
+        tracing::error!(error = format!("{err:#}"), "keeping a webhook's files");
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "Please retry shortly.");
+    }
     let mut stored = 0;
     let mut repeated = 0;
     for event in &events {

@@ -3,6 +3,7 @@
 //! delivery order, retries, rate limits) is shared.
 
 pub mod api;
+pub mod email;
 pub mod ingest;
 pub mod telegram;
 pub mod whatsapp;
@@ -105,6 +106,18 @@ pub trait ChannelAdapter: Send + Sync {
     /// Turns a verified webhook body into events.
     fn parse(&self, body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError>;
 
+    /// Keeps what the parsed events refer to but no provider will serve later (the files
+    /// inside an email), before the events are stored; a failure answers 503 and the
+    /// provider retries. Providers that keep their files do nothing.
+    fn keep_payload<'a>(
+        &'a self,
+        _channel: &'a ChannelRecord,
+        _body: &'a [u8],
+        _events: &'a [InboundEvent],
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Sends a message; Ok carries the provider's id of it.
     fn send<'a>(
         &'a self,
@@ -140,6 +153,7 @@ pub struct Channels {
     telegram: Arc<telegram::Telegram>,
     api: Arc<api::ApiChannel>,
     whatsapp: Arc<whatsapp::WhatsApp>,
+    email: Arc<email::Email>,
 }
 
 impl Channels {
@@ -160,6 +174,9 @@ impl Channels {
                 config.whatsapp_graph_base.clone(),
             )),
             api: Arc::new(api::ApiChannel::new(http)),
+            email: Arc::new(email::Email::new(crate::files::FileStore::new(
+                config.files_dir.clone(),
+            ))),
         })
     }
 
@@ -169,6 +186,7 @@ impl Channels {
             ChannelKind::Telegram => Some(self.telegram.as_ref()),
             ChannelKind::Webhook => Some(self.api.as_ref()),
             ChannelKind::Whatsapp => Some(self.whatsapp.as_ref()),
+            ChannelKind::Email => Some(self.email.as_ref()),
             _ => None,
         }
     }
@@ -179,6 +197,7 @@ impl Channels {
             "telegram" => self.adapter(ChannelKind::Telegram),
             "api" => self.adapter(ChannelKind::Webhook),
             "whatsapp" => self.adapter(ChannelKind::Whatsapp),
+            "email" => self.adapter(ChannelKind::Email),
             _ => None,
         }
     }

@@ -4,8 +4,10 @@ mod chat;
 pub mod inbox;
 mod login;
 mod not_found;
+mod settings;
 
 pub use chat::ChatPage;
 pub use inbox::{EmptyChat, InboxPage};
 pub use login::LoginPage;
 pub use not_found::{NotFound, NotFoundPane};
+pub use settings::SettingsPage;

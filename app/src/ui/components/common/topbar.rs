@@ -67,6 +67,16 @@ pub fn Topbar() -> impl IntoView {
                     })}
                 </Transition>
             </span>
+            <Transition>
+                {move || Suspend::new(async move {
+                    let admin = me.await.is_ok_and(|me| me.role.is_admin());
+                    admin.then(|| view! {
+                        <a class="dlg-button dlg-button--ghost dlg-topbar__settings" href="/settings">
+                            {move || i18n.t("settings.link")}
+                        </a>
+                    })
+                })}
+            </Transition>
             <button
                 type="button"
                 class="dlg-button dlg-button--ghost dlg-button--icon dlg-topbar__theme"

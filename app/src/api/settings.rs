@@ -1,0 +1,186 @@
+//! Lines and channel connections (B1, B4): what an administrator sees and changes.
+
+use leptos::prelude::*;
+
+use crate::domain::settings::{ConnectedTelegram, LineSettings, SettingsView};
+use crate::domain::{ChannelId, LineId};
+use crate::error::AppError;
+
+/// The lines this user administers and their channels.
+#[server(endpoint = "get_settings")]
+pub async fn get_settings() -> Result<SettingsView, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::store::lines;
+
+            let (state, user, access) = crate::auth::authorize().await?;
+            let lines: Vec<LineSettings> = lines::settings(&state.pool, user.account_id)
+                .await?
+                .into_iter()
+                .filter(|l| l.id.is_some_and(|id| access.can_admin_line(id)))
+                .collect();
+            let can_create = access.can_create_lines();
+            if lines.is_empty() && !can_create {
+                return Err(AppError::Forbidden);
+            }
+            let channels = lines::channels(&state.pool, user.account_id)
+                .await?
+                .into_iter()
+                .filter(|c| match c.line_id {
+                    Some(line) => access.can_admin_line(line),
+                    None => can_create,
+                })
+                .map(|c| crate::domain::settings::ChannelSettings {
+                    id: c.id,
+                    kind: c.kind,
+                    name: c.name,
+                    line_id: c.line_id,
+                    enabled: c.enabled,
+                })
+                .collect();
+            Ok(SettingsView {
+                lines,
+                channels,
+                can_create,
+            })
+        }
+        .await,
+    )
+}
+
+/// Creates a line (owners and admins) or changes one the user administers.
+#[server(endpoint = "save_line")]
+pub async fn save_line(line: LineSettings) -> Result<LineId, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            let line = line
+                .validated()
+                .map_err(|(field, key)| AppError::validation(field, key))?;
+            let allowed = match line.id {
+                None => access.can_create_lines(),
+                Some(id) => access.can_admin_line(id),
+            };
+            if !allowed {
+                return Err(match line.id {
+                    Some(id) if !access.can_view_line(id) => AppError::NotFound,
+                    _ => AppError::Forbidden,
+                });
+            }
+            match crate::store::lines::save(&state.pool, user.account_id, &line).await {
+                Ok(Some(id)) => {
+                    tracing::info!(line = %id, "line saved");
+                    Ok(id)
+                }
+                Ok(None) => Err(AppError::NotFound),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    Err(AppError::Conflict("error.settings.name_taken".into()))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        .await,
+    )
+}
+
+/// Connects a Telegram bot to a line (owners and admins). The answer carries the webhook
+/// path and secret once, for `setWebhook`.
+#[server(endpoint = "connect_telegram")]
+pub async fn connect_telegram(
+    line_id: LineId,
+    name: String,
+    bot_token: String,
+) -> Result<ConnectedTelegram, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::domain::settings::valid_bot_token;
+
+            let (state, user, access) = crate::auth::authorize().await?;
+            if !access.can_create_lines() {
+                return Err(AppError::Forbidden);
+            }
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 200 {
+                return Err(AppError::validation("name", "settings.error.name_empty"));
+            }
+            if !valid_bot_token(&bot_token) {
+                return Err(AppError::validation(
+                    "bot_token",
+                    "settings.error.bot_token",
+                ));
+            }
+            let known = crate::store::lines::list(&state.pool, user.account_id)
+                .await?
+                .iter()
+                .any(|l| l.id == line_id);
+            if !known {
+                return Err(AppError::NotFound);
+            }
+            let secret = crate::auth::session::new_token();
+            let channel = crate::store::lines::connect_telegram(
+                &state.pool,
+                user.account_id,
+                line_id,
+                name,
+                bot_token.trim(),
+                &secret,
+            )
+            .await?;
+            tracing::info!(channel = %channel, line = %line_id, "telegram bot connected");
+            Ok(ConnectedTelegram {
+                channel_id: channel,
+                webhook_path: format!("/webhooks/telegram/{channel}"),
+                secret,
+            })
+        }
+        .await,
+    )
+}
+
+/// Moves a channel to a line (or off every line) and switches it on or off.
+#[server(endpoint = "set_channel")]
+pub async fn set_channel(
+    channel_id: ChannelId,
+    line_id: Option<LineId>,
+    enabled: bool,
+) -> Result<(), AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            let channel = crate::store::lines::channels(&state.pool, user.account_id)
+                .await?
+                .into_iter()
+                .find(|c| c.id == channel_id)
+                .ok_or(AppError::NotFound)?;
+            let may = |line: Option<LineId>| match line {
+                Some(line) => access.can_admin_line(line),
+                None => access.can_create_lines(),
+            };
+            if !may(channel.line_id) || !may(line_id) {
+                return Err(AppError::Forbidden);
+            }
+            if let Some(line) = line_id {
+                let known = crate::store::lines::list(&state.pool, user.account_id)
+                    .await?
+                    .iter()
+                    .any(|l| l.id == line);
+                if !known {
+                    return Err(AppError::NotFound);
+                }
+            }
+            if !crate::store::lines::set_channel(
+                &state.pool,
+                user.account_id,
+                channel_id,
+                line_id,
+                enabled,
+            )
+            .await?
+            {
+                return Err(AppError::NotFound);
+            }
+            Ok(())
+        }
+        .await,
+    )
+}

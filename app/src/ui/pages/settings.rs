@@ -1,0 +1,353 @@
+//! Settings (B1, B4): lines with their settings, channel connections, connecting a Telegram
+//! bot. Owners and admins see everything; a line's administrators see their lines.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::settings::{connect_telegram, get_settings, save_line, set_channel};
+use crate::domain::settings::{ChannelSettings, ConnectedTelegram, LineSettings};
+use crate::domain::{ChannelId, LineId};
+use crate::error::AppError;
+use crate::i18n::use_i18n;
+use crate::ui::components::common::Topbar;
+
+/// What the last change did: a message key, and whether it failed.
+type Outcome = RwSignal<Option<(String, bool)>>;
+
+fn report<T>(outcome: Outcome, version: RwSignal<u64>, result: Result<T, AppError>) {
+    match result {
+        Ok(_) => {
+            outcome.set(Some(("settings.saved".into(), false)));
+            version.update(|v| *v += 1);
+        }
+        Err(e) => outcome.set(Some((e.key().to_owned(), true))),
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let version = RwSignal::new(0u64);
+    let outcome: Outcome = RwSignal::new(None);
+    // Lives above the list, which is rebuilt after every change.
+    let connected = RwSignal::new(None::<(ConnectedTelegram, String)>);
+    let settings = Resource::new(move || version.get(), |_| get_settings());
+    view! {
+        <div class="dlg-app">
+            <Topbar />
+            <main class="dlg-settings">
+                <h1>{move || i18n.t("settings.title")}</h1>
+                <p class="dlg-settings__outcome" role="status">
+                    {move || {
+                        outcome
+                            .get()
+                            .map(|(key, failed)| {
+                                view! {
+                                    <span class:dlg-settings__error=failed>{i18n.t(&key)}</span>
+                                }
+                            })
+                    }}
+                </p>
+                <Suspense fallback=move || view! { <p>{move || i18n.t("settings.loading")}</p> }>
+                    {move || {
+                        settings
+                            .get()
+                            .map(|result| match result {
+                                Ok(view) => {
+                                    let lines = view.lines.clone();
+                                    let rows = view
+                                        .lines
+                                        .into_iter()
+                                        .map(|line| view! { <LineRow line outcome version /> })
+                                        .collect_view();
+                                    let channels = view
+                                        .channels
+                                        .into_iter()
+                                        .map(|channel| {
+                                            view! {
+                                                <ChannelRow
+                                                    channel
+                                                    lines=lines.clone()
+                                                    outcome
+                                                    version
+                                                />
+                                            }
+                                        })
+                                        .collect_view();
+                                    let create = view
+                                        .can_create
+                                        .then(|| {
+                                            view! {
+                                                <NewLine outcome version />
+                                                <ConnectTelegram
+                                                    lines=lines.clone()
+                                                    outcome
+                                                    version
+                                                    connected
+                                                />
+                                            }
+                                        });
+                                    view! {
+                                        <section class="dlg-settings__section">
+                                            <h2>{move || i18n.t("settings.lines")}</h2>
+                                            <div class="dlg-settings__list">{rows}</div>
+                                        </section>
+                                        <section class="dlg-settings__section">
+                                            <h2>{move || i18n.t("settings.channels")}</h2>
+                                            <div class="dlg-settings__list">{channels}</div>
+                                        </section>
+                                        {create}
+                                    }
+                                        .into_any()
+                                }
+                                Err(e) => {
+                                    let key = e.key().to_owned();
+                                    view! { <p class="dlg-settings__error">{i18n.t(&key)}</p> }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </Suspense>
+            </main>
+        </div>
+    }
+}
+
+/// One line: its name and the B4 switches, saved together.
+#[component]
+fn LineRow(line: LineSettings, outcome: Outcome, version: RwSignal<u64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let draft = RwSignal::new(line);
+    let flag = move |label: &'static str,
+                     get: fn(&LineSettings) -> bool,
+                     set: fn(&mut LineSettings, bool)| {
+        view! {
+            <label class="dlg-settings__flag">
+                <input
+                    type="checkbox"
+                    prop:checked=move || get(&draft.read())
+                    on:change=move |ev| draft.update(|d| set(d, event_target_checked(&ev)))
+                />
+                {move || i18n.t(label)}
+            </label>
+        }
+    };
+    let save = move |_| {
+        let line = draft.get_untracked();
+        spawn_local(async move { report(outcome, version, save_line(line).await) });
+    };
+    view! {
+        <div class="dlg-settings__item" data-line=move || draft.read().id.map(|l| l.0)>
+            <input
+                class="dlg-input"
+                aria-label=move || i18n.t("settings.line_name")
+                prop:value=move || draft.read().name.clone()
+                on:input=move |ev| draft.update(|d| d.name = event_target_value(&ev))
+            />
+            {flag("settings.leads", |d| d.incoming_are_leads, |d, v| d.incoming_are_leads = v)}
+            {flag("settings.close_reason", |d| d.close_requires_reason, |d, v| d.close_requires_reason = v)}
+            {flag("settings.unknown_clients", |d| d.unknown_become_clients, |d, v| d.unknown_become_clients = v)}
+            {flag("settings.all_view", |d| d.all_users_may_view, |d, v| d.all_users_may_view = v)}
+            <button type="button" class="dlg-button" on:click=save>
+                {move || i18n.t("settings.save")}
+            </button>
+        </div>
+    }
+}
+
+/// A new line: a name; the switches start at the product's defaults.
+#[component]
+fn NewLine(outcome: Outcome, version: RwSignal<u64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let name = RwSignal::new(String::new());
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let line = LineSettings {
+            name: name.get_untracked(),
+            unknown_become_clients: true,
+            ..Default::default()
+        };
+        spawn_local(async move {
+            let result = save_line(line).await;
+            if result.is_ok() {
+                name.set(String::new());
+            }
+            report(outcome, version, result)
+        });
+    };
+    view! {
+        <section class="dlg-settings__section">
+            <h2>{move || i18n.t("settings.new_line")}</h2>
+            <form class="dlg-settings__item" on:submit=create>
+                <input
+                    class="dlg-input"
+                    name="line_name"
+                    aria-label=move || i18n.t("settings.line_name")
+                    prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+                <button type="submit" class="dlg-button dlg-button--primary">
+                    {move || i18n.t("settings.create")}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// Options of a line picker; `none` adds "not connected".
+fn line_options(
+    lines: &[LineSettings],
+    selected: Option<LineId>,
+    none: bool,
+) -> impl IntoView + use<> {
+    let i18n = use_i18n();
+    let none = none.then(|| {
+        view! {
+            <option value="" selected=selected.is_none()>
+                {move || i18n.t("settings.no_line")}
+            </option>
+        }
+    });
+    let options = lines
+        .iter()
+        .filter_map(|l| l.id.map(|id| (id, l.name.clone())))
+        .map(
+            |(id, name)| view! { <option value=id.0 selected=selected == Some(id)>{name}</option> },
+        )
+        .collect_view();
+    view! {
+        {none}
+        {options}
+    }
+}
+
+fn parse_line(value: &str) -> Option<LineId> {
+    value.parse::<i64>().ok().map(LineId)
+}
+
+/// A channel: its line and whether it receives messages.
+#[component]
+fn ChannelRow(
+    channel: ChannelSettings,
+    lines: Vec<LineSettings>,
+    outcome: Outcome,
+    version: RwSignal<u64>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id: ChannelId = channel.id;
+    let line = RwSignal::new(channel.line_id);
+    let enabled = RwSignal::new(channel.enabled);
+    let save = move |_| {
+        let (line, enabled) = (line.get_untracked(), enabled.get_untracked());
+        spawn_local(async move { report(outcome, version, set_channel(id, line, enabled).await) });
+    };
+    view! {
+        <div class="dlg-settings__item" data-channel=id.0>
+            <span class=format!("dlg-channel-icon dlg-channel-icon--{}", channel.kind.as_str())></span>
+            <span class="dlg-settings__name">
+                {channel.kind.label()} " · " {channel.name}
+            </span>
+            <select
+                class="dlg-input"
+                aria-label=move || i18n.t("settings.line")
+                on:change=move |ev| line.set(parse_line(&event_target_value(&ev)))
+            >
+                {line_options(&lines, channel.line_id, true)}
+            </select>
+            <label class="dlg-settings__flag">
+                <input
+                    type="checkbox"
+                    prop:checked=enabled
+                    on:change=move |ev| enabled.set(event_target_checked(&ev))
+                />
+                {move || i18n.t("settings.enabled")}
+            </label>
+            <button type="button" class="dlg-button" on:click=save>
+                {move || i18n.t("settings.save")}
+            </button>
+        </div>
+    }
+}
+
+/// Connecting a Telegram bot: line, name, token; then how to point the bot's webhook here.
+#[component]
+fn ConnectTelegram(
+    lines: Vec<LineSettings>,
+    outcome: Outcome,
+    version: RwSignal<u64>,
+    /// The bot connected last, with its token, for the setWebhook command.
+    connected: RwSignal<Option<(ConnectedTelegram, String)>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let first = lines.iter().find_map(|l| l.id);
+    let line = RwSignal::new(first);
+    let name = RwSignal::new(String::new());
+    let token = RwSignal::new(String::new());
+    let connect = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(line) = line.get_untracked() else {
+            outcome.set(Some(("settings.error.no_line".into(), true)));
+            return;
+        };
+        let (bot_name, bot_token) = (name.get_untracked(), token.get_untracked());
+        spawn_local(async move {
+            let result = connect_telegram(line, bot_name, bot_token.clone()).await;
+            if let Ok(done) = &result {
+                connected.set(Some((done.clone(), bot_token)));
+                token.set(String::new());
+            }
+            report(outcome, version, result)
+        });
+    };
+    let instructions = move || {
+        connected.get().map(|(done, bot_token)| {
+            let origin = window().location().origin().unwrap_or_default();
+            let command = format!(
+                "curl -F url={origin}{} -F secret_token={} https://api.telegram.org/bot{bot_token}/setWebhook",
+                done.webhook_path, done.secret
+            );
+            view! {
+                <div class="dlg-settings__connected" role="status">
+                    <p>{i18n.t("settings.telegram_connected")}</p>
+                    <code class="dlg-settings__code">{command}</code>
+                </div>
+            }
+        })
+    };
+    view! {
+        <section class="dlg-settings__section">
+            <h2>{move || i18n.t("settings.connect_telegram")}</h2>
+            <form class="dlg-settings__item" on:submit=connect>
+                <select
+                    class="dlg-input"
+                    aria-label=move || i18n.t("settings.line")
+                    on:change=move |ev| line.set(parse_line(&event_target_value(&ev)))
+                >
+                    {line_options(&lines, first, false)}
+                </select>
+                <input
+                    class="dlg-input"
+                    name="bot_name"
+                    placeholder="@my_shop_bot"
+                    aria-label=move || i18n.t("settings.bot_name")
+                    prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+                <input
+                    class="dlg-input"
+                    name="bot_token"
+                    type="password"
+                    autocomplete="off"
+                    aria-label=move || i18n.t("settings.bot_token")
+                    placeholder=move || i18n.t("settings.bot_token")
+                    prop:value=token
+                    on:input=move |ev| token.set(event_target_value(&ev))
+                />
+                <button type="submit" class="dlg-button dlg-button--primary">
+                    {move || i18n.t("settings.connect")}
+                </button>
+            </form>
+            {instructions}
+        </section>
+    }
+}

@@ -1,0 +1,62 @@
+import { test, expect, Page } from '@playwright/test';
+
+const PASSWORD = 'dialogs-demo';
+const SHOTS = 'screenshots';
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/login');
+  await page.locator('body[data-hydrated]').waitFor();
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/dialogs/);
+  await page.locator('body[data-hydrated]').waitFor();
+}
+
+test('an admin creates a line, connects a Telegram bot to it and is told how to point its webhook', async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, 'admin@demo.test');
+  await page.click('a.dlg-topbar__settings');
+  await page.waitForURL(/\/settings/);
+  await page.locator('body[data-hydrated]').waitFor();
+  await expect(page.locator('[data-line]').first()).toBeVisible();
+
+  const name = `Wholesale ${Date.now() % 100000}`;
+  await page.fill('input[name=line_name]', name);
+  await page.click('.dlg-settings__section form button[type=submit] >> nth=0');
+  await expect(page.locator('.dlg-settings__outcome')).toHaveText('Saved.');
+  await expect.poll(async () => page.locator('[data-line] input.dlg-input').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toContain(name);
+
+  // A wrong token is refused with a clear message; a right one gives the setWebhook command.
+  await page.fill('input[name=bot_name]', '@wholesale_bot');
+  await page.fill('input[name=bot_token]', 'nonsense');
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(page.locator('.dlg-settings__error')).toContainText('not a bot token');
+  await page.fill('input[name=bot_token]', '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw');
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(page.locator('.dlg-settings__code')).toContainText('/webhooks/telegram/');
+  await expect(page.locator('.dlg-settings__code')).toContainText('secret_token=');
+  await expect(page.locator('[data-channel]', { hasText: '@wholesale_bot' })).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/settings-light.png`, fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await page.screenshot({ path: `${SHOTS}/settings-dark.png` });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: `${SHOTS}/settings-phone.png` });
+  await context.close();
+});
+
+test('an operator sees no settings link, and the page refuses them', async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: 'light' });
+  const page = await context.newPage();
+  await signIn(page, 'anna@demo.test');
+  await expect(page.locator('a.dlg-topbar__settings')).toHaveCount(0);
+  await page.goto('/settings');
+  await page.locator('body[data-hydrated]').waitFor();
+  // Anna works in Russian.
+  await expect(page.locator('.dlg-settings__error')).toHaveText(/not allowed|нет прав/);
+  await context.close();
+});

@@ -284,9 +284,14 @@ async fn replies_go_out_over_smtp_from_the_channel_to_the_client(pool: PgPool) {
         Some("\"Acme Help\" <help@acme.test>")
     );
     assert_eq!(header(&raw, "To").as_deref(), Some("anna@example.com"));
+    // The reply threads under the client's email it follows.
     assert_eq!(
         header(&raw, "Subject").as_deref(),
-        Some("Your request to Acme")
+        Some("Re: Your request to Acme")
+    );
+    assert_eq!(
+        header(&raw, "In-Reply-To").as_deref(),
+        Some("<in-1@example.com>")
     );
     assert!(raw.contains("It ships today."), "{raw}");
     assert_eq!(
@@ -312,6 +317,7 @@ async fn replies_go_out_over_smtp_from_the_channel_to_the_client(pool: PgPool) {
                 chat: "anna@example.com".into(),
                 text: "Answering your question".into(),
                 reply_to: Some("<in-1@example.com>".into()),
+                thread: None,
                 idempotency_key: "dialogs-message-777".into(),
             },
         )

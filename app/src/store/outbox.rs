@@ -25,6 +25,8 @@ pub struct Delivery {
     pub body: String,
     /// The messenger's id of the message this one answers.
     pub reply_to_external_id: Option<String>,
+    /// The messenger's id of the client's newest message in the dialog.
+    pub thread_external_id: Option<String>,
 }
 
 /// Claims up to `limit` due deliveries for `lease`: the oldest waiting message of each
@@ -57,7 +59,11 @@ pub async fn claim(
                   ORDER BY i.id LIMIT 1) AS chat_external_id,
                 m.body,
                 (SELECT r.external_id FROM messages r WHERE r.id = m.reply_to_id)
-                    AS reply_to_external_id
+                    AS reply_to_external_id,
+                (SELECT t.external_id FROM messages t
+                  WHERE t.dialog_id = c.dialog_id AND t.direction = 'in' AND t.id < c.message_id
+                    AND t.external_id IS NOT NULL
+                  ORDER BY t.id DESC LIMIT 1) AS thread_external_id
            FROM claimed c
            JOIN messages m ON m.id = c.message_id
            JOIN dialogs d ON d.id = c.dialog_id",

@@ -194,14 +194,21 @@ fn build(channel: &ChannelRecord, outgoing: &Outgoing) -> Result<(Message, Strin
         setting(channel, "from_name").map(|n| n.trim().to_owned()),
         from_address,
     );
-    let subject = subject(channel, outgoing.reply_to.is_some());
+    // An operator's reply threads under the message it answers, else under the client's
+    // newest message, so mail clients keep the conversation together.
+    let parent = outgoing
+        .reply_to
+        .as_deref()
+        .or(outgoing.thread.as_deref())
+        .filter(|p| p.contains('@'));
+    let subject = subject(channel, parent.is_some());
     let mut builder = Message::builder()
         .from(from)
         .to(Mailbox::new(None, to))
         .subject(subject)
         .message_id(Some(message_id.clone()))
         .header(ContentType::TEXT_PLAIN);
-    if let Some(parent) = outgoing.reply_to.as_deref().filter(|p| p.contains('@')) {
+    if let Some(parent) = parent {
         let parent = bracketed(parent);
         builder = builder.in_reply_to(parent.clone()).references(parent);
     }

@@ -41,6 +41,9 @@ pub struct Outgoing {
     pub text: String,
     /// The messenger's id of the message this one answers.
     pub reply_to: Option<String>,
+    /// The messenger's id of the client's newest message in the dialog: where an email
+    /// reply threads when the operator did not answer a particular message.
+    pub thread: Option<String>,
     /// Stable across retries of one message; providers that deduplicate on it never
     /// deliver a retry twice.
     pub idempotency_key: String,

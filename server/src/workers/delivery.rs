@@ -127,6 +127,7 @@ async fn deliver(
         chat,
         text: delivery.body.clone(),
         reply_to: delivery.reply_to_external_id.clone(),
+        thread: delivery.thread_external_id.clone(),
         idempotency_key: format!("dialogs-message-{}", delivery.message_id),
     };
     let started = std::time::Instant::now();

@@ -89,19 +89,24 @@ impl InboundMessage {
     pub fn body(&self) -> String {
         let text = self.text.trim();
         if text.is_empty() {
-            return self
+            let names = self
                 .attachments
                 .iter()
                 .map(|a| a.file_name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
+            return cut(&names, MAX_BODY_CHARS);
         }
         cut(text, MAX_BODY_CHARS)
     }
 }
 
-/// Cuts `text` to at most `max` characters, marking the cut with an ellipsis.
+/// Cuts `text` to at most `max` characters, marking the cut with an ellipsis. NUL
+/// characters, which PostgreSQL text cannot hold, are dropped.
 pub fn cut(text: &str, max: usize) -> String {
+    if text.contains('\0') {
+        return cut(&text.replace('\0', ""), max);
+    }
     match text.char_indices().nth(max.saturating_sub(1)) {
         Some((i, _)) if text[i..].chars().nth(1).is_some() => format!("{}…", &text[..i]),
         _ => text.to_owned(),
@@ -137,6 +142,27 @@ mod tests {
         assert_eq!(cut("hello!", 5), "hell…");
         assert_eq!(cut("привет", 3), "пр…");
         assert_eq!(cut("", 3), "");
+        assert_eq!(cut("a\0b", 5), "ab");
+    }
+
+    #[test]
+    fn many_long_file_names_never_make_an_overlong_body() {
+        let file = InboundAttachment {
+            kind: AttachmentKind::Document,
+            file_name: "x".repeat(300),
+            mime_type: None,
+            size_bytes: None,
+            source: "s".into(),
+        };
+        let message = InboundMessage {
+            external_id: "1".into(),
+            chat: InboundChat::default(),
+            sender_name: None,
+            text: String::new(),
+            attachments: vec![file; 100],
+            sent_at: None,
+        };
+        assert_eq!(message.body().chars().count(), MAX_BODY_CHARS);
     }
 
     #[test]

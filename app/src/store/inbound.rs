@@ -89,6 +89,10 @@ pub async fn store_message(
         find_or_open_dialog(conn, channel, line, client, message.chat.is_group).await?;
 
     let body = message.body();
+    let sender_name = message
+        .sender_name
+        .as_deref()
+        .map(|n| crate::domain::inbound::cut(n, 300));
     let Some(view) = messages::append(
         conn,
         &NewMessage {
@@ -101,7 +105,7 @@ pub async fn store_message(
             external: Some(External {
                 channel: channel.id,
                 external_id: &message.external_id,
-                sender_name: message.sender_name.as_deref(),
+                sender_name: sender_name.as_deref(),
                 sent_at: message.sent_at,
             }),
         },

@@ -186,6 +186,11 @@ impl MessageIn {
                         "attachments[].url must be an http(s) URL".into(),
                     ));
                 }
+                if f.file_name.trim().is_empty() {
+                    return Err(WebhookError::Malformed(
+                        "attachments[].file_name must not be empty".into(),
+                    ));
+                }
                 let kind = match f.mime_type.as_deref() {
                     Some(m) if m.starts_with("image/") => AttachmentKind::Image,
                     Some(m) if m.starts_with("video/") => AttachmentKind::Video,
@@ -211,7 +216,8 @@ impl MessageIn {
                 email: self.chat.email,
                 is_group: self.chat.is_group,
             },
-            sender_name: self.sender_name,
+            // `messages.sender_name` holds at most 300 characters.
+            sender_name: self.sender_name.map(|n| app::domain::inbound::cut(&n, 300)),
             text: self.text,
             attachments,
             sent_at: self.sent_at,
@@ -380,12 +386,32 @@ mod tests {
     }
 
     #[test]
+    fn an_overlong_sender_name_is_cut_to_what_is_stored() {
+        // Found by the fuzz target's invariants (server/fuzz): `messages.sender_name` holds
+        // at most 300 characters.
+        let body = format!(
+            r#"{{"type":"message","message_id":"m","chat":{{"id":"c","is_group":true}},"sender_name":"{}","text":"Hi"}}"#,
+            "я".repeat(400)
+        );
+        let events = parse_body(body.as_bytes()).expect("parses");
+        let InboundEvent::Message(m) = &events[0] else {
+            panic!("not a message")
+        };
+        let sender = m.sender_name.as_deref().expect("kept");
+        assert_eq!(sender.chars().count(), 300);
+        assert!(sender.ends_with('…'));
+    }
+
+    #[test]
     fn bad_events_are_refused_with_the_reason() {
         for (body, needle) in [
             (&br#"{"type":"message","chat":{"id":"c1"},"text":"Hi"}"#[..], "message_id"),
             (br#"{"type":"message","message_id":"m","chat":{"id":"c"},"text":" "}"#, "text"),
             (br#"{"type":"nonsense"}"#, "nonsense"),
             (br#"{"type":"message","message_id":"m","chat":{"id":"c"},"text":"x","attachments":[{"url":"file:///etc/passwd","file_name":"p"}]}"#, "url"),
+            // Found by the fuzz target's invariants (server/fuzz): the database refuses an
+            // attachment without a name.
+            (br#"{"type":"message","message_id":"m","chat":{"id":"c"},"attachments":[{"url":"https://x/a","file_name":" "}]}"#, "file_name"),
         ] {
             match parse_body(body) {
                 Err(WebhookError::Malformed(m)) => assert!(m.contains(needle), "{m}"),

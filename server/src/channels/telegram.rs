@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use app::domain::ChannelKind;
 use app::domain::inbound::{
-    AttachmentKind, InboundAttachment, InboundChat, InboundEvent, InboundMessage,
+    AttachmentKind, InboundAttachment, InboundChat, InboundEvent, InboundMessage, cut,
 };
 use app::store::inbound::ChannelRecord;
 use chrono::{DateTime, Utc};
@@ -287,7 +287,10 @@ impl Message {
             if let Some(f) = file {
                 push(
                     kind,
-                    f.file_name.clone().unwrap_or_else(|| default_name.into()),
+                    f.file_name
+                        .clone()
+                        .filter(|n| !n.trim().is_empty())
+                        .unwrap_or_else(|| default_name.into()),
                     f.mime_type.clone(),
                     f.file_size,
                     f.file_id.clone(),
@@ -342,7 +345,12 @@ impl Message {
                 email: None,
                 is_group,
             },
-            sender_name: if is_group { from_name } else { None },
+            // `messages.sender_name` holds at most 300 characters.
+            sender_name: if is_group {
+                from_name.map(|n| cut(&n, 300))
+            } else {
+                None
+            },
             text,
             attachments,
             sent_at: self
@@ -604,6 +612,24 @@ mod tests {
         };
         assert_eq!(m.chat.phone.as_deref(), Some("+79161234567"));
         assert!(m.text.contains("+79161234567"));
+    }
+
+    #[test]
+    fn empty_file_names_and_overlong_sender_names_still_fit_what_is_stored() {
+        // Found by the fuzz target's invariants (server/fuzz): the database refuses an
+        // attachment without a name and a sender name over 300 characters.
+        let long = "x".repeat(400);
+        let InboundEvent::Message(m) = one(&format!(
+            r#"{{"update_id":9,"message":{{"message_id":4,"from":{{"id":5,"first_name":"{long}"}},
+                "chat":{{"id":-100123,"type":"group","title":"Shop partners"}},
+                "document":{{"file_id":"doc1","file_name":" "}}}}}}"#
+        )) else {
+            panic!("not a message")
+        };
+        assert_eq!(m.attachments[0].file_name, "document");
+        let sender = m.sender_name.expect("a group message names its sender");
+        assert_eq!(sender.chars().count(), 300);
+        assert!(sender.ends_with('…'));
     }
 
     #[test]

@@ -17,10 +17,9 @@ use app::domain::ServerEvent;
 use app::store::outbox::{self, Delivery};
 use app::store::{events, inbound, messages};
 use sqlx::PgPool;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::{Wakeup, backoff};
+use super::backoff;
 use crate::channels::{Channels, Outgoing, SendError};
 
 /// How long a claimed delivery stays claimed; longer than any send takes.
@@ -34,51 +33,24 @@ const IN_FLIGHT: usize = 64;
 
 /// Starts the worker; it ends when the pool is closed.
 pub fn spawn(pool: PgPool, channels: Channels) {
-    tokio::spawn(async move {
-        let pacer = Arc::new(Pacer::default());
-        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-        let mut wakeup = Wakeup::new(
-            pool.clone(),
-            messages::OUTBOX_CHANNEL,
-            Duration::from_secs(1),
-        );
-        loop {
-            if pool.is_closed() {
-                break;
-            }
-            let free = slots.available_permits() as i64;
-            let batch = if free == 0 {
-                Vec::new()
-            } else {
-                match outbox::claim(&pool, free, LEASE).await {
-                    Ok(batch) => batch,
-                    Err(sqlx::Error::PoolClosed) => break,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "claiming deliveries");
-                        Vec::new()
-                    }
+    let pacer = Arc::new(Pacer::default());
+    let worker_pool = pool.clone();
+    super::run_queue(
+        pool,
+        messages::OUTBOX_CHANNEL,
+        IN_FLIGHT,
+        |pool, limit| async move { outbox::claim(&pool, limit, LEASE).await },
+        move |delivery: Delivery| {
+            let (pool, channels, pacer) = (worker_pool.clone(), channels.clone(), pacer.clone());
+            async move {
+                let message = delivery.message_id;
+                if let Err(err) = deliver(&pool, &channels, &pacer, delivery).await {
+                    // The lease runs out and the delivery is claimed again.
+                    tracing::error!(message = %message, error = format!("{err:#}"), "delivery");
                 }
-            };
-            let full = !batch.is_empty() && batch.len() as i64 == free;
-            for delivery in batch {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                let (pool, channels, pacer) = (pool.clone(), channels.clone(), pacer.clone());
-                tokio::spawn(async move {
-                    let message = delivery.message_id;
-                    if let Err(err) = deliver(&pool, &channels, &pacer, delivery).await {
-                        // The lease runs out and the delivery is claimed again.
-                        tracing::error!(message = %message, error = format!("{err:#}"), "delivery");
-                    }
-                    drop(permit);
-                });
             }
-            if !full {
-                wakeup.wait().await;
-            }
-        }
-    });
+        },
+    );
 }
 
 /// One attempt at one message.

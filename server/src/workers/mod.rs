@@ -62,6 +62,60 @@ impl Wakeup {
     }
 }
 
+/// Runs a queue until the pool closes: claims as many due items as there are free slots
+/// (`claim(pool, limit)`), handles each in its own task, and waits for a NOTIFY on
+/// `channel` (or a poll) whenever the queue had less than a full batch.
+pub(crate) fn run_queue<T, C, CF, H, HF>(
+    pool: PgPool,
+    channel: &'static str,
+    in_flight: usize,
+    claim: C,
+    handle: H,
+) where
+    T: Send + 'static,
+    C: Fn(PgPool, i64) -> CF + Send + 'static,
+    CF: std::future::Future<Output = sqlx::Result<Vec<T>>> + Send,
+    H: Fn(T) -> HF + Send + Sync + 'static,
+    HF: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight));
+        let mut wakeup = Wakeup::new(pool.clone(), channel, Duration::from_secs(1));
+        loop {
+            if pool.is_closed() {
+                break;
+            }
+            let free = slots.available_permits() as i64;
+            let batch = if free == 0 {
+                Vec::new()
+            } else {
+                match claim(pool.clone(), free).await {
+                    Ok(batch) => batch,
+                    Err(sqlx::Error::PoolClosed) => break,
+                    Err(err) => {
+                        tracing::warn!(error = %err, queue = channel, "claiming work");
+                        Vec::new()
+                    }
+                }
+            };
+            let full = !batch.is_empty() && batch.len() as i64 == free;
+            for item in batch {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let work = handle(item);
+                tokio::spawn(async move {
+                    work.await;
+                    drop(permit);
+                });
+            }
+            if !full {
+                wakeup.wait().await;
+            }
+        }
+    });
+}
+
 /// Exponential back-off from half a second, capped, with jitter so retries spread out.
 pub fn backoff(attempt: i32, cap: Duration) -> Duration {
     let exp = 2f64.powi(attempt.clamp(1, 20) - 1) * 0.5;

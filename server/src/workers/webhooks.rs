@@ -8,16 +8,14 @@
 //! must deduplicate on it. Other answers (4xx, redirects) end the delivery at once: the
 //! receiver said no, or the URL is wrong.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use app::store::webhooks::{self, DueDelivery};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio::sync::Semaphore;
 
-use super::{Wakeup, backoff};
+use super::backoff;
 use crate::channels::api::{SIGNATURE_HEADER, signature};
 use crate::channels::retry_after;
 
@@ -45,54 +43,27 @@ pub fn spawn(pool: PgPool) -> anyhow::Result<()> {
         .user_agent(concat!("Dialogs-Webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the webhook HTTP client")?;
-    tokio::spawn(async move {
-        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-        let mut wakeup = Wakeup::new(
-            pool.clone(),
-            webhooks::WEBHOOKS_CHANNEL,
-            Duration::from_secs(1),
-        );
-        loop {
-            if pool.is_closed() {
-                break;
-            }
-            let free = slots.available_permits() as i64;
-            let batch = if free == 0 {
-                Vec::new()
-            } else {
-                match webhooks::claim(&pool, free, LEASE).await {
-                    Ok(batch) => batch,
-                    Err(sqlx::Error::PoolClosed) => break,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "claiming webhook deliveries");
-                        Vec::new()
-                    }
+    let worker_pool = pool.clone();
+    super::run_queue(
+        pool,
+        webhooks::WEBHOOKS_CHANNEL,
+        IN_FLIGHT,
+        |pool, limit| async move { webhooks::claim(&pool, limit, LEASE).await },
+        move |delivery| {
+            let (pool, http) = (worker_pool.clone(), http.clone());
+            async move {
+                let id = delivery.id;
+                if let Err(err) = deliver(&pool, &http, delivery).await {
+                    // The lease runs out and the delivery is claimed again.
+                    tracing::error!(
+                        delivery = id,
+                        error = format!("{err:#}"),
+                        "webhook delivery"
+                    );
                 }
-            };
-            let full = !batch.is_empty() && batch.len() as i64 == free;
-            for delivery in batch {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                let (pool, http) = (pool.clone(), http.clone());
-                tokio::spawn(async move {
-                    let id = delivery.id;
-                    if let Err(err) = deliver(&pool, &http, delivery).await {
-                        // The lease runs out and the delivery is claimed again.
-                        tracing::error!(
-                            delivery = id,
-                            error = format!("{err:#}"),
-                            "webhook delivery"
-                        );
-                    }
-                    drop(permit);
-                });
             }
-            if !full {
-                wakeup.wait().await;
-            }
-        }
-    });
+        },
+    );
     Ok(())
 }
 

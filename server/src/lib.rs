@@ -1,6 +1,8 @@
 //! The Dialogs server: configuration, start-up, the private PostgreSQL cluster, live event
 //! fan-out, and the demo data.
 
+#![recursion_limit = "512"]
+
 pub mod api_v1;
 pub mod channels;
 pub mod config;

@@ -86,6 +86,7 @@ impl Application {
             crate::workers::delivery::spawn(pool.clone(), channels.clone());
             crate::workers::files::spawn(pool.clone(), channels.clone(), files.clone());
             crate::workers::webhooks::spawn(pool.clone())?;
+            crate::workers::templates::spawn(pool.clone());
         }
         let state = AppState {
             leptos: config.leptos.clone(),

@@ -319,6 +319,8 @@ async fn replies_go_out_over_smtp_from_the_channel_to_the_client(pool: PgPool) {
                 reply_to: Some("<in-1@example.com>".into()),
                 thread: None,
                 idempotency_key: "dialogs-message-777".into(),
+                subject: None,
+                template: None,
             },
         )
         .await

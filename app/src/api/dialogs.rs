@@ -123,3 +123,232 @@ pub async fn mark_read(id: DialogId, upto: MessageId) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// What the "New dialog" form offers this user (C7): the lines they may send on with the
+/// channels we can write first on, the approved WhatsApp templates, and the assignees.
+#[server(endpoint = "start_options")]
+pub async fn start_options() -> Result<crate::domain::start::StartOptions, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::domain::ChannelKind;
+            use crate::domain::start::{
+                RecipientKind, StartChannel, StartLine, StartOptions, UserOption,
+            };
+            use crate::store;
+
+            let (state, user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
+            let channels = store::lines::channels(&mut *conn, user.account_id).await?;
+            let mut lines = Vec::new();
+            for line in store::lines::list(&mut *conn, user.account_id).await? {
+                if !access.can_start_dialog(line.id) {
+                    continue;
+                }
+                let mut offered = Vec::new();
+                for ch in channels
+                    .iter()
+                    .filter(|c| c.line_id == Some(line.id) && c.enabled)
+                {
+                    let Some(recipient) = RecipientKind::of(ch.kind) else {
+                        continue;
+                    };
+                    let templates = if ch.kind == ChannelKind::Whatsapp {
+                        store::templates::approved(&mut *conn, user.account_id, ch.id).await?
+                    } else {
+                        Vec::new()
+                    };
+                    offered.push(StartChannel {
+                        id: ch.id,
+                        kind: ch.kind,
+                        name: ch.name.clone(),
+                        recipient,
+                        templates,
+                    });
+                }
+                if !offered.is_empty() {
+                    lines.push(StartLine {
+                        id: line.id,
+                        name: line.name,
+                        channels: offered,
+                    });
+                }
+            }
+            let users = store::accounts::active_users(&mut *conn, user.account_id)
+                .await?
+                .into_iter()
+                .map(|(id, name)| UserOption { id, name })
+                .collect();
+            Ok(StartOptions {
+                lines,
+                users,
+                me: user.user_id,
+            })
+        }
+        .await,
+    )
+}
+
+/// Starts a dialog with a client (C7) and sends the first message; returns the dialog to
+/// open. A client who already has an active dialog on the channel gets the message there
+/// (one active dialog per client and channel, D2).
+#[server(endpoint = "start_dialog")]
+pub async fn start_dialog(input: crate::domain::start::NewDialog) -> Result<DialogId, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            start(&state.pool, &user, &access, &input).await
+        }
+        .await,
+    )
+}
+
+/// `start_dialog` for the web app and the REST API: validates the form, resolves the
+/// recipient, opens (or finds) the dialog and writes the first message, in one transaction.
+#[cfg(feature = "ssr")]
+pub async fn start(
+    pool: &sqlx::PgPool,
+    user: &crate::auth::CurrentUser,
+    access: &crate::auth::Access,
+    input: &crate::domain::start::NewDialog,
+) -> Result<DialogId, AppError> {
+    use crate::api::messages::{Compose, write_in};
+    use crate::domain::inbound::{InboundChat, normalize_phone};
+    use crate::domain::start::{MAX_SUBJECT_CHARS, Recipient, RecipientKind};
+    use crate::domain::{ChannelKind, ComposerMode};
+    use crate::store;
+
+    if !access.can_start_dialog(input.line_id) {
+        // A line the user may not see and an unknown line answer alike.
+        return Err(if access.can_view_line(input.line_id) {
+            AppError::Forbidden
+        } else {
+            AppError::NotFound
+        });
+    }
+    let channel = store::inbound::channel(pool, input.channel_id)
+        .await?
+        .filter(|c| c.account_id == user.account_id)
+        .ok_or(AppError::NotFound)?;
+    if channel.line_id != Some(input.line_id) {
+        return Err(AppError::validation(
+            "channel_id",
+            "start.error.channel_line",
+        ));
+    }
+    if !channel.enabled {
+        return Err(AppError::validation(
+            "channel_id",
+            "start.error.channel_off",
+        ));
+    }
+    let kind = RecipientKind::of(channel.kind)
+        .ok_or_else(|| AppError::validation("channel_id", "start.error.channel_kind"))?;
+    let recipient = Recipient::parse(kind, &input.recipient, normalize_phone)
+        .map_err(|e| AppError::validation("recipient", e.0))?;
+    let subject = match channel.kind {
+        ChannelKind::Email => {
+            let subject = input.subject.as_deref().map(str::trim).unwrap_or("");
+            if subject.is_empty() {
+                return Err(AppError::validation("subject", "start.error.subject_empty"));
+            }
+            if subject.chars().count() > MAX_SUBJECT_CHARS || subject.contains(['\r', '\n']) {
+                return Err(AppError::validation("subject", "start.error.subject_long"));
+            }
+            Some(subject.to_owned())
+        }
+        _ => None,
+    };
+    if input.template.is_some() && channel.kind != ChannelKind::Whatsapp {
+        return Err(AppError::validation("template", "template.error.unknown"));
+    }
+    if input.template.is_none() && input.text.trim().is_empty() {
+        return Err(AppError::validation("text", "composer.error_empty"));
+    }
+    let assignee = input.assignee_id.unwrap_or(user.user_id);
+    if !store::accounts::is_active_user(pool, user.account_id, assignee).await? {
+        return Err(AppError::validation("assignee_id", "start.error.assignee"));
+    }
+
+    let mut tx = pool.begin().await?;
+    let chat_id = match (&recipient, recipient.chat()) {
+        (_, Some(chat)) => chat,
+        (Recipient::TelegramUsername(name), None) => {
+            store::dialogs::telegram_chat_of(&mut *tx, &channel, name)
+                .await?
+                .ok_or_else(|| AppError::validation("recipient", "start.error.telegram_unknown"))?
+        }
+        (_, None) => return Err(AppError::Internal),
+    };
+    let chat = InboundChat {
+        name: String::new(),
+        username: match &recipient {
+            Recipient::TelegramUsername(name) => Some(name.clone()),
+            _ => None,
+        },
+        phone: match &recipient {
+            Recipient::Phone(e164) => Some(e164.clone()),
+            _ => None,
+        },
+        email: match &recipient {
+            Recipient::Email(address) => Some(address.clone()),
+            _ => None,
+        },
+        external_id: chat_id,
+        is_group: false,
+    };
+    let (dialog, opened) = store::dialogs::open_by_operator(
+        &mut tx,
+        &channel,
+        input.line_id,
+        &chat,
+        assignee,
+        user.user_id,
+    )
+    .await?;
+    write_in(
+        &mut tx,
+        user,
+        access,
+        dialog,
+        &Compose {
+            text: &input.text,
+            mode: ComposerMode::Message,
+            subject: subject.as_deref(),
+            template: input.template.as_ref(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(dialog = %dialog, opened, channel = %channel.id, "dialog started by an operator");
+    Ok(dialog)
+}
+
+/// Asks the server to fetch a WhatsApp channel's templates from Meta again (a template
+/// approved a minute ago shows up without waiting for the hourly refresh).
+#[server(endpoint = "refresh_templates")]
+pub async fn refresh_templates(channel_id: crate::domain::ChannelId) -> Result<(), AppError> {
+    crate::error::respond(
+        async move {
+            use crate::domain::ChannelKind;
+            use crate::store;
+
+            let (state, user, access) = crate::auth::authorize().await?;
+            let channel = store::inbound::channel(&state.pool, channel_id)
+                .await?
+                .filter(|c| c.account_id == user.account_id && c.kind == ChannelKind::Whatsapp)
+                .filter(|c| c.line_id.is_some_and(|l| access.can_start_dialog(l)))
+                .ok_or(AppError::NotFound)?;
+            let mut tx = state.pool.begin().await?;
+            store::jobs::enqueue_once(
+                &mut tx,
+                user.account_id,
+                store::templates::SYNC_JOB,
+                &serde_json::json!({ "channel_id": channel.id }),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await,
+    )
+}

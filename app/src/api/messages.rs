@@ -34,14 +34,87 @@ pub async fn write_message(
     text: &str,
     mode: ComposerMode,
 ) -> Result<MessageView, AppError> {
-    use crate::domain::{Direction, Draft, MessageKind, ServerEvent};
+    let mut tx = pool.begin().await?;
+    let message = write_in(
+        &mut tx,
+        user,
+        access,
+        dialog_id,
+        &Compose {
+            text,
+            mode,
+            subject: None,
+            template: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(message)
+}
+
+/// What an operator writes: text in a mode, or an approved WhatsApp template, and for the
+/// first email of a dialog its subject.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy)]
+pub struct Compose<'a> {
+    pub text: &'a str,
+    pub mode: ComposerMode,
+    pub subject: Option<&'a str>,
+    pub template: Option<&'a crate::domain::template::TemplateChoice>,
+}
+
+/// `write_message` inside the caller's transaction (starting a dialog writes its first
+/// message in the same transaction that opens it).
+#[cfg(feature = "ssr")]
+pub async fn write_in(
+    tx: &mut sqlx::PgConnection,
+    user: &crate::auth::CurrentUser,
+    access: &crate::auth::Access,
+    dialog_id: DialogId,
+    compose: &Compose<'_>,
+) -> Result<MessageView, AppError> {
+    use crate::domain::template::{self, SentTemplate};
+    use crate::domain::{ChannelKind, Direction, Draft, MessageKind, ServerEvent};
     use crate::store::{self, messages::NewMessage};
 
-    let draft = Draft::parse(text, mode).map_err(|e| AppError::validation("text", e.key()))?;
-    let mut tx = pool.begin().await?;
-    let record = store::dialogs::find(&mut tx, access, dialog_id, true)
+    let record = store::dialogs::find(tx, access, dialog_id, true)
         .await?
         .ok_or(AppError::NotFound)?;
+    let (draft, sent_template) = match compose.template {
+        None => (
+            Draft::parse(compose.text, compose.mode)
+                .map_err(|e| AppError::validation("text", e.key()))?,
+            None,
+        ),
+        Some(choice) => {
+            let chosen = store::templates::get(&mut *tx, user.account_id, choice.template_id)
+                .await?
+                .filter(|t| t.channel_id == record.channel_id)
+                .ok_or_else(|| AppError::validation("template", "template.error.unknown"))?;
+            if record.channel_kind != ChannelKind::Whatsapp {
+                return Err(AppError::validation("template", "template.error.unknown"));
+            }
+            let variables = template::validate_variables(chosen.variables, &choice.variables)
+                .map_err(|e| AppError::validation("variables", e.key()))?;
+            let body = template::render(&chosen.body, &variables);
+            let body = if body.trim().is_empty() {
+                chosen.name.clone()
+            } else {
+                body
+            };
+            (
+                Draft {
+                    kind: MessageKind::Message,
+                    body,
+                },
+                Some(SentTemplate {
+                    name: chosen.name,
+                    language: chosen.language,
+                    variables,
+                }),
+            )
+        }
+    };
     let facts = record.facts();
     let allowed = match draft.kind {
         MessageKind::Message => access.can_send(&facts),
@@ -54,8 +127,12 @@ pub async fn write_message(
         MessageKind::Message => Direction::Out,
         _ => Direction::Internal,
     };
+    let subject = match draft.kind {
+        MessageKind::Message => compose.subject,
+        _ => None,
+    };
     let message = store::messages::append(
-        &mut tx,
+        &mut *tx,
         &NewMessage {
             account: user.account_id,
             dialog: dialog_id,
@@ -64,12 +141,14 @@ pub async fn write_message(
             author: Some(user.user_id),
             body: &draft.body,
             external: None,
+            subject,
+            template: sent_template.as_ref(),
         },
     )
     .await?
     .ok_or(AppError::Internal)?;
     store::events::publish(
-        &mut tx,
+        &mut *tx,
         user.account_id,
         dialog_id,
         &facts,
@@ -78,9 +157,64 @@ pub async fn write_message(
         },
     )
     .await?;
-    tx.commit().await?;
     tracing::info!(dialog = %dialog_id, message = %message.id, kind = ?draft.kind, "message written");
     Ok(message)
+}
+
+/// Sends an approved WhatsApp template into a dialog (E6): the only message WhatsApp
+/// delivers once the client has been silent for 24 hours.
+#[server(endpoint = "send_template")]
+pub async fn send_template(
+    dialog_id: DialogId,
+    choice: crate::domain::template::TemplateChoice,
+) -> Result<MessageView, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            let mut tx = state.pool.begin().await?;
+            let message = write_in(
+                &mut tx,
+                &user,
+                &access,
+                dialog_id,
+                &Compose {
+                    text: "",
+                    mode: ComposerMode::Message,
+                    subject: None,
+                    template: Some(&choice),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(message)
+        }
+        .await,
+    )
+}
+
+/// The approved WhatsApp templates the composer of a dialog offers (none for other
+/// channels).
+#[server(endpoint = "dialog_templates")]
+pub async fn dialog_templates(
+    dialog_id: DialogId,
+) -> Result<Vec<crate::domain::template::TemplateView>, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::domain::ChannelKind;
+            use crate::store;
+
+            let (state, user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
+            let record = store::dialogs::find(&mut conn, &access, dialog_id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if record.channel_kind != ChannelKind::Whatsapp {
+                return Ok(Vec::new());
+            }
+            Ok(store::templates::approved(&mut *conn, user.account_id, record.channel_id).await?)
+        }
+        .await,
+    )
 }
 
 /// Sends a failed outgoing message again (E11).

@@ -94,6 +94,12 @@ impl Access {
         }
     }
 
+    /// May this user start a dialog on this line (C7)? They must see the line and be allowed
+    /// to send on it.
+    pub fn can_start_dialog(&self, line: LineId) -> bool {
+        self.can_view_line(line) && (self.role.is_admin() || self.rights(line).send)
+    }
+
     /// Owners and admins create lines and connect channels (B1).
     pub fn can_create_lines(&self) -> bool {
         self.role.is_admin()

@@ -45,4 +45,6 @@ id_type!(
     EventId,
     /// A file of a message.
     AttachmentId,
+    /// An approved WhatsApp message template of a channel.
+    TemplateId,
 );

@@ -7,6 +7,8 @@ pub mod ids;
 pub mod inbound;
 pub mod message;
 pub mod settings;
+pub mod start;
+pub mod template;
 pub mod user;
 pub mod view;
 

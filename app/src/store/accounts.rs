@@ -57,3 +57,32 @@ pub async fn user_emails(
     .fetch_all(conn)
     .await
 }
+
+/// The account's active users (id and name), by name: who a dialog may be assigned to.
+pub async fn active_users(
+    db: impl sqlx::PgExecutor<'_>,
+    account: crate::domain::AccountId,
+) -> sqlx::Result<Vec<(crate::domain::UserId, String)>> {
+    sqlx::query_as(
+        "SELECT id, display_name FROM users WHERE account_id = $1 AND active
+          ORDER BY display_name, id",
+    )
+    .bind(account)
+    .fetch_all(db)
+    .await
+}
+
+/// True when `user` is an active user of the account.
+pub async fn is_active_user(
+    db: impl sqlx::PgExecutor<'_>,
+    account: crate::domain::AccountId,
+    user: crate::domain::UserId,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE account_id = $1 AND id = $2 AND active)",
+    )
+    .bind(account)
+    .bind(user)
+    .fetch_one(db)
+    .await
+}

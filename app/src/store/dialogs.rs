@@ -305,3 +305,85 @@ pub async fn mark_read(
     .await?;
     Ok(())
 }
+
+/// A dialog an operator starts (C7): the recipient's client (found by chat, phone or email,
+/// or created), and their active dialog on the channel — or a new one, in work, assigned
+/// to `assignee` with `initiator` taking part. `chat` is the client's id on the channel.
+/// The second value is false when the client already had an active dialog there (D2: one
+/// per client and channel); it is returned unchanged.
+pub async fn open_by_operator(
+    conn: &mut PgConnection,
+    channel: &crate::store::inbound::ChannelRecord,
+    line: LineId,
+    chat: &crate::domain::inbound::InboundChat,
+    assignee: UserId,
+    initiator: UserId,
+) -> sqlx::Result<(DialogId, bool)> {
+    use crate::store::inbound::{self, FirstContact};
+
+    inbound::lock_chat(conn, channel.id, &chat.external_id).await?;
+    let client =
+        inbound::find_or_create_client(conn, channel, line, chat, FirstContact::OperatorWrote)
+            .await?;
+    let active: Option<DialogId> = sqlx::query_scalar(
+        "SELECT id FROM dialogs
+          WHERE account_id = $1 AND client_id = $2 AND channel_id = $3
+            AND status NOT IN ('closed', 'for_review')
+          FOR UPDATE",
+    )
+    .bind(channel.account_id)
+    .bind(client)
+    .bind(channel.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(dialog) = active {
+        return Ok((dialog, false));
+    }
+    let dialog: DialogId = sqlx::query_scalar(
+        "WITH number AS (
+            UPDATE accounts SET next_dialog_number = next_dialog_number + 1
+             WHERE id = $1 RETURNING next_dialog_number - 1 AS n
+         )
+         INSERT INTO dialogs (account_id, number, status, line_id, channel_id, client_id,
+                              assignee_id, accepted_at)
+         SELECT $1, number.n, 'in_work', $2, $3, $4, $5, now() FROM number
+         RETURNING id",
+    )
+    .bind(channel.account_id)
+    .bind(line)
+    .bind(channel.id)
+    .bind(client)
+    .bind(assignee)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO dialog_participants (account_id, dialog_id, user_id, role)
+         VALUES ($1, $2, $3, 'assignee'), ($1, $2, $4, 'initiator')",
+    )
+    .bind(channel.account_id)
+    .bind(dialog)
+    .bind(assignee)
+    .bind(initiator)
+    .execute(&mut *conn)
+    .await?;
+    Ok((dialog, true))
+}
+
+/// The Telegram chat of a client who wrote to this bot under `username` (without "@").
+pub async fn telegram_chat_of(
+    db: impl sqlx::PgExecutor<'_>,
+    channel: &crate::store::inbound::ChannelRecord,
+    username: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT i.external_id FROM client_identities i JOIN clients c ON c.id = i.client_id
+          WHERE i.account_id = $1 AND i.channel_id = $2
+            AND (lower(i.display) = lower('@' || $3) OR lower(c.username) = lower($3))
+          ORDER BY i.id DESC LIMIT 1",
+    )
+    .bind(channel.account_id)
+    .bind(channel.id)
+    .bind(username)
+    .fetch_optional(db)
+    .await
+}

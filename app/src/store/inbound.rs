@@ -68,11 +68,7 @@ pub async fn store_message(
     line: LineId,
     message: &InboundMessage,
 ) -> sqlx::Result<Stored> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))")
-        .bind(channel.id.0 as i32)
-        .bind(&message.chat.external_id)
-        .execute(&mut *conn)
-        .await?;
+    lock_chat(conn, channel.id, &message.chat.external_id).await?;
 
     let seen: Option<i64> =
         sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND external_id = $2")
@@ -84,7 +80,14 @@ pub async fn store_message(
         return Ok(Stored::Duplicate);
     }
 
-    let client = find_or_create_client(conn, channel, line, &message.chat).await?;
+    let client = find_or_create_client(
+        conn,
+        channel,
+        line,
+        &message.chat,
+        FirstContact::ClientWrote,
+    )
+    .await?;
     let (dialog, new_dialog, facts) =
         find_or_open_dialog(conn, channel, line, client, message.chat.is_group).await?;
 
@@ -108,6 +111,8 @@ pub async fn store_message(
                 sender_name: sender_name.as_deref(),
                 sent_at: message.sent_at,
             }),
+            subject: None,
+            template: None,
         },
     )
     .await?
@@ -147,14 +152,38 @@ pub async fn store_message(
     })
 }
 
+/// Who made a new client: an unknown sender (a potential client when the line says so,
+/// B4/F5), or an operator who writes first (they know who they write to: a client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstContact {
+    ClientWrote,
+    OperatorWrote,
+}
+
+/// Serialises everything stored for one chat of a channel until the caller's transaction
+/// ends, so concurrent webhooks (or an operator starting a dialog while the client writes)
+/// never make two clients or two dialogs.
+pub async fn lock_chat(
+    conn: &mut PgConnection,
+    channel: ChannelId,
+    chat: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1::int, hashtext($2))")
+        .bind(channel.0 as i32)
+        .bind(chat)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// The client behind a chat: the one already known on this channel, else one with the same
-/// phone or email in the account, else a new client (a potential client when the line says
-/// so, B4/F5).
-async fn find_or_create_client(
+/// phone or email in the account, else a new client. The caller holds `lock_chat`.
+pub async fn find_or_create_client(
     conn: &mut PgConnection,
     channel: &ChannelRecord,
     line: LineId,
     chat: &InboundChat,
+    first: FirstContact,
 ) -> sqlx::Result<ClientId> {
     let known: Option<ClientId> = sqlx::query_scalar(
         "SELECT client_id FROM client_identities WHERE channel_id = $1 AND external_id = $2",
@@ -198,7 +227,7 @@ async fn find_or_create_client(
             };
             sqlx::query_scalar(
                 "INSERT INTO clients (account_id, name, phone, username, email, is_potential)
-                 SELECT $1, $2, $3, $4, $5, NOT l.unknown_become_clients
+                 SELECT $1, $2, $3, $4, $5, NOT $7 AND NOT l.unknown_become_clients
                    FROM lines l WHERE l.id = $6 AND l.account_id = $1
                  RETURNING id",
             )
@@ -208,6 +237,7 @@ async fn find_or_create_client(
             .bind(&chat.username)
             .bind(&email)
             .bind(line)
+            .bind(first == FirstContact::OperatorWrote)
             .fetch_one(&mut *conn)
             .await?
         }

@@ -41,6 +41,29 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Queues a job unless the same one (kind and payload) is already waiting and not yet
+/// running: pressing "refresh" ten times makes one job.
+pub async fn enqueue_once(
+    conn: &mut PgConnection,
+    account: AccountId,
+    kind: &str,
+    payload: &Value,
+) -> sqlx::Result<()> {
+    let waiting: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE account_id = $1 AND kind = $2 AND payload = $3
+                          AND locked_until IS NULL AND run_at <= now() + interval '1 minute')",
+    )
+    .bind(account)
+    .bind(kind)
+    .bind(Json(payload))
+    .fetch_one(&mut *conn)
+    .await?;
+    if waiting {
+        return Ok(());
+    }
+    enqueue(conn, account, kind, payload).await
+}
+
 /// Claims up to `limit` due jobs for `lease`.
 pub async fn claim(db: impl PgExecutor<'_>, limit: i64, lease: Duration) -> sqlx::Result<Vec<Job>> {
     sqlx::query_as(

@@ -5,6 +5,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgExecutor};
 use sqlx::types::Json;
 
 use crate::domain::message::snippet;
+use crate::domain::template::SentTemplate;
 use crate::domain::{
     AccountId, AttachmentView, ChannelId, DeliveryState, DialogId, Direction, MessageId,
     MessageKind, MessageView, UserId,
@@ -94,6 +95,10 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     /// Where a client's message came from, with the messenger's id of it.
     pub external: Option<External<'a>>,
+    /// An email's subject (the first message of a dialog we start by email).
+    pub subject: Option<&'a str>,
+    /// The approved WhatsApp template this message is sent as.
+    pub template: Option<&'a SentTemplate>,
 }
 
 /// The messenger's side of an inbound message.
@@ -116,8 +121,10 @@ pub async fn append(
     let external = new.external.as_ref();
     let inserted: Option<(MessageId, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "INSERT INTO messages (account_id, dialog_id, kind, direction, author_user_id, body,
-                               delivery, channel_id, external_id, sender_name, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, least(coalesce($11, now()), now()))
+                               delivery, channel_id, external_id, sender_name, created_at,
+                               subject, template)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, least(coalesce($11, now()), now()),
+                 $12, $13)
          ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
          RETURNING id, created_at",
     )
@@ -132,6 +139,8 @@ pub async fn append(
     .bind(external.map(|e| e.external_id))
     .bind(external.and_then(|e| e.sender_name))
     .bind(external.and_then(|e| e.sent_at))
+    .bind(new.subject)
+    .bind(new.template.map(Json))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((id, created_at)) = inserted else {

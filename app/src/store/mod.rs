@@ -14,6 +14,7 @@ pub mod lines;
 pub mod messages;
 pub mod outbox;
 pub mod sessions;
+pub mod templates;
 pub mod webhooks;
 
 /// Migrations embedded in the binary, applied by `dialogs migrate` and at start-up.

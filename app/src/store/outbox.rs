@@ -27,6 +27,12 @@ pub struct Delivery {
     pub reply_to_external_id: Option<String>,
     /// The messenger's id of the client's newest message in the dialog.
     pub thread_external_id: Option<String>,
+    /// This message's own email subject (the first message of a dialog started by email).
+    pub subject: Option<String>,
+    /// The dialog's first subject, which later emails answer ("Re: …").
+    pub thread_subject: Option<String>,
+    /// The approved WhatsApp template this message is sent as.
+    pub template: Option<sqlx::types::Json<crate::domain::template::SentTemplate>>,
 }
 
 /// Claims up to `limit` due deliveries for `lease`: the oldest waiting message of each
@@ -63,7 +69,11 @@ pub async fn claim(
                 (SELECT t.external_id FROM messages t
                   WHERE t.dialog_id = c.dialog_id AND t.direction = 'in' AND t.id < c.message_id
                     AND t.external_id IS NOT NULL
-                  ORDER BY t.id DESC LIMIT 1) AS thread_external_id
+                  ORDER BY t.id DESC LIMIT 1) AS thread_external_id,
+                m.subject, m.template,
+                (SELECT s.subject FROM messages s
+                  WHERE s.dialog_id = c.dialog_id AND s.subject IS NOT NULL
+                  ORDER BY s.id LIMIT 1) AS thread_subject
            FROM claimed c
            JOIN messages m ON m.id = c.message_id
            JOIN dialogs d ON d.id = c.dialog_id",

@@ -201,7 +201,10 @@ fn build(channel: &ChannelRecord, outgoing: &Outgoing) -> Result<(Message, Strin
         .as_deref()
         .or(outgoing.thread.as_deref())
         .filter(|p| p.contains('@'));
-    let subject = subject(channel, parent.is_some());
+    let subject = outgoing
+        .subject
+        .clone()
+        .unwrap_or_else(|| subject(channel, parent.is_some()));
     let mut builder = Message::builder()
         .from(from)
         .to(Mailbox::new(None, to))
@@ -218,16 +221,22 @@ fn build(channel: &ChannelRecord, outgoing: &Outgoing) -> Result<(Message, Strin
     Ok((email, message_id))
 }
 
-/// The thread's subject is not known to the adapter (messages keep no subject): the channel's
-/// `default_subject`, as a reply when answering.
+/// The subject when the dialog has none (it began with the client's email; its subject is
+/// not kept): the channel's `default_subject`, as a reply when answering.
 fn subject(channel: &ChannelRecord, replying: bool) -> String {
     let base = setting(channel, "default_subject")
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|| format!("Your message to {}", channel.name));
-    if replying && !base.to_ascii_lowercase().starts_with("re:") {
-        format!("Re: {base}")
+    if replying { reply_subject(&base) } else { base }
+}
+
+/// "Re: subject", without piling up "Re: Re:".
+pub fn reply_subject(subject: &str) -> String {
+    let subject = subject.trim();
+    if subject.to_ascii_lowercase().starts_with("re:") {
+        subject.to_owned()
     } else {
-        base
+        format!("Re: {subject}")
     }
 }
 

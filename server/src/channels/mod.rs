@@ -47,6 +47,10 @@ pub struct Outgoing {
     /// Stable across retries of one message; providers that deduplicate on it never
     /// deliver a retry twice.
     pub idempotency_key: String,
+    /// Email: the subject, when the dialog has one (its first email's, "Re: …" in replies).
+    pub subject: Option<String>,
+    /// WhatsApp: send this approved template instead of free text.
+    pub template: Option<app::domain::template::SentTemplate>,
 }
 
 /// Why a send did not succeed.
@@ -181,6 +185,11 @@ impl Channels {
                 config.files_dir.clone(),
             ))),
         })
+    }
+
+    /// The WhatsApp adapter, for what only WhatsApp has (templates).
+    pub fn whatsapp(&self) -> &whatsapp::WhatsApp {
+        &self.whatsapp
     }
 
     /// The adapter of a kind, or None when this kind is not connected yet.

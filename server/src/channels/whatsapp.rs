@@ -18,6 +18,7 @@ use app::domain::inbound::{
 };
 use app::domain::{ChannelKind, DeliveryState};
 use app::store::inbound::ChannelRecord;
+use app::store::templates::ListedTemplate;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use http::HeaderMap;
@@ -101,6 +102,45 @@ impl WhatsApp {
             return Ok(id);
         }
         Err(refusal(response).await)
+    }
+
+    /// The message templates of the channel's WhatsApp Business Account
+    /// (`GET /{waba_id}/message_templates`, every page), for the composer's template picker.
+    pub async fn list_templates(
+        &self,
+        channel: &ChannelRecord,
+    ) -> Result<Vec<ListedTemplate>, SendError> {
+        let token = self.token(channel)?;
+        let account = setting(channel, "business_account_id")
+            .filter(|n| is_graph_id(n))
+            .ok_or_else(|| {
+                SendError::Permanent(
+                    "The channel has no WhatsApp Business Account id (business_account_id)".into(),
+                )
+            })?;
+        let mut url = format!(
+            "{}/{GRAPH_VERSION}/{account}/message_templates?fields=name,language,status,category,components&limit=100",
+            self.base
+        );
+        let mut listed = Vec::new();
+        // Meta pages with `paging.next`; a bound keeps a looping server from holding us.
+        for _ in 0..50 {
+            let page: Value =
+                self.get(token, &url)
+                    .await?
+                    .json()
+                    .await
+                    .map_err(|e| SendError::Retry {
+                        after: None,
+                        reason: format!("WhatsApp answered the template list unreadably: {e}"),
+                    })?;
+            listed.extend(parse_templates(&page));
+            match page.pointer("/paging/next").and_then(Value::as_str) {
+                Some(next) if next.starts_with(&self.base) => url = next.to_owned(),
+                _ => break,
+            }
+        }
+        Ok(listed)
     }
 
     /// A Graph GET with the channel's token, for media.
@@ -233,6 +273,45 @@ pub fn text_body(to: &str, text: &str, reply_to: Option<&str>) -> Value {
         body["context"] = json!({ "message_id": id });
     }
     body
+}
+
+/// The templates of one page of `GET /{waba_id}/message_templates`. Templates without a
+/// name or language are skipped; the body is the text of the `BODY` component.
+pub fn parse_templates(page: &Value) -> Vec<ListedTemplate> {
+    let Some(data) = page.get("data").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    data.iter()
+        .filter_map(|t| {
+            let text = |key: &str| t.get(key).and_then(Value::as_str).map(str::trim);
+            let name = text("name").filter(|n| !n.is_empty() && n.len() <= 512)?;
+            let language = text("language").filter(|l| !l.is_empty() && l.len() <= 20)?;
+            let body = t
+                .get("components")
+                .and_then(Value::as_array)
+                .and_then(|cs| {
+                    cs.iter().find(|c| {
+                        c.get("type")
+                            .and_then(Value::as_str)
+                            .is_some_and(|k| k.eq_ignore_ascii_case("body"))
+                    })
+                })
+                .and_then(|c| c.get("text"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .chars()
+                .take(MAX_TEXT_CHARS)
+                .collect::<String>();
+            Some(ListedTemplate {
+                name: name.to_owned(),
+                language: language.to_owned(),
+                category: text("category").unwrap_or("").to_owned(),
+                status: text("status").unwrap_or("").to_ascii_uppercase(),
+                variables: app::domain::template::count_variables(&body),
+                body,
+            })
+        })
+        .collect()
 }
 
 /// The JSON of an approved template message, `{{1}}`, `{{2}}`… of its body filled with
@@ -687,6 +766,12 @@ impl ChannelAdapter for WhatsApp {
         message: &'a Outgoing,
     ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
         Box::pin(async move {
+            if let Some(template) = &message.template {
+                let mut body =
+                    template_body(&template.name, &template.language, &template.variables);
+                body["to"] = json!(message.chat);
+                return self.post_message(channel, &body).await;
+            }
             if message.text.chars().count() > MAX_TEXT_CHARS {
                 return Err(SendError::Permanent(format!(
                     "WhatsApp takes at most {MAX_TEXT_CHARS} characters in one message"

@@ -101,6 +101,13 @@ async fn deliver(
         reply_to: delivery.reply_to_external_id.clone(),
         thread: delivery.thread_external_id.clone(),
         idempotency_key: format!("dialogs-message-{}", delivery.message_id),
+        subject: delivery.subject.clone().or_else(|| {
+            delivery
+                .thread_subject
+                .as_deref()
+                .map(crate::channels::email::reply_subject)
+        }),
+        template: delivery.template.as_ref().map(|t| t.0.clone()),
     };
     let started = std::time::Instant::now();
     let outcome = adapter.send(&channel, &outgoing).await;

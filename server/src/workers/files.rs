@@ -37,6 +37,9 @@ pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
                 async move {
                     let outcome = match job.kind.as_str() {
                         FETCH_FILE_JOB => fetch(&pool, &channels, &files, &job).await,
+                        app::store::templates::SYNC_JOB => {
+                            super::templates::sync(&pool, &channels, &job).await
+                        }
                         other => Err(Failure::Permanent(format!("unknown job kind {other}"))),
                     };
                     let recorded = match outcome {
@@ -68,7 +71,8 @@ pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
     });
 }
 
-enum Failure {
+/// How a job failed: worth another try later, or not.
+pub(super) enum Failure {
     Retry(String),
     Permanent(String),
 }
@@ -145,7 +149,8 @@ async fn fetch(
 }
 
 async fn give_up(pool: &PgPool, job: &jobs::Job, reason: &str) -> sqlx::Result<()> {
-    if let Ok(id) = attachment_of(job)
+    if job.kind == FETCH_FILE_JOB
+        && let Ok(id) = attachment_of(job)
         && let Some(file) = attachments::pending_file(pool, job.account_id, id).await?
     {
         let mut tx = pool.begin().await?;

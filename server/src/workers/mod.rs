@@ -5,6 +5,7 @@
 pub mod delivery;
 pub mod files;
 pub mod housekeeping;
+pub mod templates;
 pub mod webhooks;
 
 use std::time::Duration;

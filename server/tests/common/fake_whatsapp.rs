@@ -47,6 +47,7 @@ struct Inner {
     refusals: VecDeque<Refusal>,
     sent: u64,
     media: HashMap<String, (String, Vec<u8>)>,
+    templates: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -78,6 +79,7 @@ impl FakeGraph {
         let router = Router::new()
             .route("/{version}/{phone_number_id}/messages", post(messages))
             .route("/{version}/{media_id}", get(media))
+            .route("/{version}/{account_id}/message_templates", get(templates))
             .route("/whatsapp_business/attachments/{media_id}", get(download))
             .with_state(shared);
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -108,6 +110,11 @@ impl FakeGraph {
             .expect("fake state")
             .media
             .insert(media_id.to_owned(), (mime_type.to_owned(), bytes.to_vec()));
+    }
+
+    /// The business account's message templates, as Meta lists them (`data` items).
+    pub fn set_templates(&self, templates: Vec<Value>) {
+        self.inner.lock().expect("fake state").templates = templates;
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -266,4 +273,41 @@ async fn download(
         Some((mime, bytes)) => ([("content-type", mime)], bytes).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// `GET /{version}/{waba_id}/message_templates`: two templates a page, with Meta's
+/// `paging.next` cursor URL.
+async fn templates(
+    State(shared): State<Shared>,
+    Path((version, account)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if !authorized(&shared, &headers) {
+        return unauthorized();
+    }
+    let mut inner = shared.inner.lock().expect("fake state");
+    inner.calls.push(Call {
+        what: "templates".into(),
+        id: account.clone(),
+        body: Value::Null,
+        headers: headers.clone(),
+        accepted: true,
+    });
+    let start: usize = query.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let page: Vec<Value> = inner
+        .templates
+        .iter()
+        .skip(start)
+        .take(2)
+        .cloned()
+        .collect();
+    let mut answer = json!({ "data": page });
+    if start + 2 < inner.templates.len() {
+        answer["paging"] = json!({
+            "cursors": { "after": (start + 2).to_string() },
+            "next": format!("http://{}/{version}/{account}/message_templates?limit=2&after={}", shared.addr, start + 2),
+        });
+    }
+    axum::Json(answer).into_response()
 }

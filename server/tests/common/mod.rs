@@ -305,6 +305,8 @@ async fn account(pool: &PgPool, name: &str, domain: &str, hash: &str) -> Account
                     author: None,
                     body: "Hello, I have a question",
                     external: None,
+                    subject: None,
+                    template: None,
                 },
             )
             .await

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::realtime::use_realtime;
 use crate::ui::components::chat::{ChatHeader, MessageList};
-use crate::ui::components::composer::Composer;
+use crate::ui::components::composer::{Composer, TemplateBar};
 use crate::ui::pages::NotFoundPane;
 
 #[component]
@@ -108,7 +108,23 @@ pub fn ChatPage() -> impl IntoView {
                 permissions
                     .await
                     .ok()
-                    .map(|permissions| view! { <Composer dialog_id=id permissions send /> })
+                    .map(|permissions| {
+                        let on_sent = Callback::new(move |()| {
+                            detail.refetch();
+                            live.local.update(|v| *v += 1);
+                        });
+                        let bar = id
+                            .get_untracked()
+                            .map(|dialog_id| {
+                                view! {
+                                    <TemplateBar dialog_id can_send=permissions.can_send on_sent />
+                                }
+                            });
+                        view! {
+                            {bar}
+                            <Composer dialog_id=id permissions send />
+                        }
+                    })
             })}
         </Transition>
     }

@@ -7,6 +7,9 @@ use crate::api::messages::SendMessage;
 use crate::domain::{ComposerMode, DialogId, DialogPermissions};
 use crate::i18n::use_i18n;
 
+mod templates;
+pub use templates::{TemplateBar, TemplateFields};
+
 /// Unsent composer text per dialog, kept for the life of the inbox page.
 #[derive(Clone, Copy, Default)]
 pub struct Drafts(pub StoredValue<Vec<(DialogId, String)>>);

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::NewDialogButton;
 use crate::domain::{Counters, Section};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
@@ -84,6 +85,7 @@ pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView
                 />
                 <span>{move || i18n.t("inbox.include_closed")}</span>
             </label>
+            <NewDialogButton />
         </div>
     }
 }

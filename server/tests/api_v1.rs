@@ -1021,6 +1021,7 @@ async fn the_openapi_document_lists_every_route_and_each_is_served(pool: PgPool)
         ("get", "/clients/{id}"),
         ("patch", "/clients/{id}"),
         ("get", "/dialogs"),
+        ("post", "/dialogs"),
         ("get", "/dialogs/{id}"),
         ("get", "/dialogs/{id}/messages"),
         ("post", "/dialogs/{id}/messages"),
@@ -1244,4 +1245,62 @@ async fn an_event_waiting_for_its_webhook_outlives_the_event_retention(pool: PgP
         .await
         .expect("sweep");
     assert_eq!(swept.deliveries, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_bot_starts_a_dialog_through_the_same_rules_as_the_web_app(pool: PgPool) {
+    let w = world(&pool).await;
+    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.workers = false).await;
+    let olga = api(&app, "olga@acme.test").await;
+    let body = json!({"line_id": w.acme.line_sales, "channel_id": w.acme.channel_tg,
+                      "recipient": "424242", "text": "Your order is ready"});
+    let (status, dialog) = olga.post("/dialogs", body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{dialog}");
+    assert_eq!(dialog["status"], "in_work");
+    assert_eq!(dialog["can_send"], true);
+    let id = dialog["id"].as_i64().expect("id");
+    let (status, messages) = olga.get(&format!("/dialogs/{id}/messages")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        messages["data"][0]["body"], "Your order is ready",
+        "{messages}"
+    );
+    // The same client again: the same active dialog.
+    let (status, again) = olga.post("/dialogs", body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(again["id"], id);
+
+    // Unknown fields, a bad recipient, no rights.
+    let (status, _) = olga
+        .post(
+            "/dialogs",
+            json!({"line_id": w.acme.line_sales, "channel_id": w.acme.channel_tg,
+                                 "recipient": "424242", "text": "x", "priority": "high"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, error) = olga
+        .post(
+            "/dialogs",
+            json!({"line_id": w.acme.line_sales, "channel_id": w.acme.channel_tg,
+                                 "recipient": "not a chat", "text": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["error"]["field"], "recipient");
+    let (status, _) = olga
+        .post(
+            "/dialogs",
+            json!({"line_id": w.acme.line_support, "channel_id": w.acme.channel_email,
+                                 "recipient": "a@b.ru", "subject": "Hi", "text": "x"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "olga has no rights on Support"
+    );
+    let (status, doc) = olga.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["paths"]["/dialogs"]["post"].is_object(), "documented");
 }

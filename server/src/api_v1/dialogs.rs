@@ -240,3 +240,83 @@ mod tests {
         assert!(parse_statuses(Some("open")).is_err());
     }
 }
+
+/// A WhatsApp template and the values of its `{{1}}`, `{{2}}`… in order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateChoice {
+    /// The id of one of the channel's approved templates.
+    pub template_id: i64,
+    #[serde(default)]
+    pub variables: Vec<String>,
+}
+
+/// A dialog to start with a client, and its first message.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDialog {
+    pub line_id: i64,
+    /// A channel on that line: Telegram, WhatsApp, email or an API channel.
+    pub channel_id: i64,
+    /// Who answers the client; the token's user when absent.
+    pub assignee_id: Option<i64>,
+    /// WhatsApp: a phone number (any common format; E.164 is stored). Email: an address.
+    /// Telegram: a chat id, or the @username of someone who wrote to the bot. API channel:
+    /// the chat id.
+    pub recipient: String,
+    /// Email only, required there: the subject of the first email.
+    pub subject: Option<String>,
+    /// The first message; may be empty when a template is sent.
+    #[serde(default)]
+    pub text: String,
+    /// WhatsApp only: an approved template to open the conversation with (WhatsApp delivers
+    /// free text only within 24 hours of the client's last message).
+    pub template: Option<TemplateChoice>,
+}
+
+/// Starts a dialog with a client and sends its first message.
+///
+/// The client is found by chat, phone or email, or created. When they already have an active
+/// dialog on the channel, the message goes there and that dialog is returned (one active
+/// dialog per client and channel). Needs "send" on the line.
+#[utoipa::path(
+    post,
+    operation_id = "start_dialog",
+    path = "/dialogs",
+    tag = "dialogs",
+    request_body = NewDialog,
+    responses(
+        (status = 201, description = "The dialog, with the first message queued", body = Dialog),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The user may not send on this line", body = ErrorBody),
+        (status = 404, description = "No such line or channel for this user", body = ErrorBody),
+        (status = 400, description = "A bad recipient, subject, text or template", body = ErrorBody),
+        (status = 422, description = "A body that is not this JSON", body = ErrorBody),
+    )
+)]
+pub async fn start(
+    State(state): State<AppState>,
+    api: ApiUser,
+    super::ApiJson(body): super::ApiJson<NewDialog>,
+) -> ApiResult<(axum::http::StatusCode, Json<Dialog>)> {
+    let input = domain::start::NewDialog {
+        line_id: domain::LineId(body.line_id),
+        channel_id: domain::ChannelId(body.channel_id),
+        assignee_id: body.assignee_id.map(domain::UserId),
+        recipient: body.recipient,
+        subject: body.subject,
+        text: body.text,
+        template: body.template.map(|t| domain::template::TemplateChoice {
+            template_id: domain::TemplateId(t.template_id),
+            variables: t.variables,
+        }),
+    };
+    let id = app::api::dialogs::start(&state.pool, &api.user, &api.access, &input).await?;
+    let summary = store::dialogs::summary(&state.pool, &api.access, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(Dialog::new(summary, &api)),
+    ))
+}

@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/channels", get(channels::list))
         .route("/clients", get(clients::search).post(clients::create))
         .route("/clients/{id}", get(clients::get).patch(clients::update))
-        .route("/dialogs", get(dialogs::list))
+        .route("/dialogs", get(dialogs::list).post(dialogs::start))
         .route("/dialogs/{id}", get(dialogs::get))
         .route(
             "/dialogs/{id}/messages",

@@ -31,6 +31,7 @@ use super::{ErrorBody, channels, clients, dialogs, lines, messages, webhooks};
         clients::update,
         dialogs::list,
         dialogs::get,
+        dialogs::start,
         messages::list,
         messages::send,
         webhooks::list,

@@ -233,6 +233,28 @@ async fn write_setup(tx: &mut Tx, plan: &Plan, password_hash: &str) -> Result<Se
         .with_context(|| format!("creating the {} channel", chan.kind()))?;
     }
 
+    // What Meta would list for the demo number; a real channel gets its own from Meta.
+    sqlx::query(
+        "INSERT INTO message_templates (account_id, channel_id, name, language, category, status, body, variables) \
+         SELECT $1, $2, name, language, category, 'APPROVED', body, variables \
+           FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::int[]) \
+             AS t(name, language, category, body, variables)",
+    )
+    .bind(account)
+    .bind(channels[Chan::Whatsapp as usize])
+    .bind(["order_ready", "delivery_update", "welcome_back"])
+    .bind(["en_US", "en_US", "ru"])
+    .bind(["UTILITY", "UTILITY", "MARKETING"])
+    .bind([
+        "Hi {{1}}, your order {{2}} is ready for pickup.",
+        "Your parcel {{1}} arrives on {{2}} between {{3}}.",
+        "Здравствуйте, {{1}}! Мы ответим на ваш вопрос здесь.",
+    ])
+    .bind([2i32, 3, 1])
+    .execute(&mut **tx)
+    .await
+    .context("creating the demo WhatsApp templates")?;
+
     let mut tags = [0i64; 5];
     for (i, (name, color)) in TAGS.iter().enumerate() {
         tags[i] = sqlx::query_scalar(

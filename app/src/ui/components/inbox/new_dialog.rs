@@ -39,13 +39,16 @@ pub fn NewDialogButton() -> impl IntoView {
 fn NewDialogForm(close: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let options = Resource::new(|| (), |_| start_options());
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+    // Escape closes the form wherever the focus is (a button that was just disabled drops
+    // it to the page).
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" {
             close.run(());
         }
-    };
+    });
+    on_cleanup(move || escape.remove());
     view! {
-        <div class="dlg-modal" on:keydown=on_key>
+        <div class="dlg-modal">
             <div class="dlg-modal__backdrop" on:click=move |_| close.run(())></div>
             <div
                 class="dlg-modal__panel"

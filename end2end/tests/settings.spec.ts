@@ -38,6 +38,21 @@ test('an admin creates a line, connects a Telegram bot to it and is told how to 
   await expect(page.locator('.dlg-settings__code')).toContainText('/webhooks/telegram/');
   await expect(page.locator('.dlg-settings__code')).toContainText('secret_token=');
   await expect(page.locator('[data-channel]', { hasText: '@wholesale_bot' })).toBeVisible();
+  // A WhatsApp number: Meta's fields, then the callback URL and the verify token, shown once.
+  const connect = page.locator('form.dlg-connect');
+  await connect.locator('select[name=kind]').selectOption('whatsapp');
+  await connect.locator('input[name=channel_name]').fill('WhatsApp +7 999');
+  await connect.locator('input[name=phone_number_id]').fill('+7 999');
+  await connect.locator('input[name=business_account_id]').fill('2065550002');
+  await connect.locator('input[name=access_token]').fill('EAAG-e2e');
+  await connect.locator('input[name=app_secret]').fill('e2e-secret');
+  await connect.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.locator('.dlg-settings__error')).toHaveText("Meta's ids are digits only.");
+  await expect(connect.locator('input[name=phone_number_id]')).toHaveAttribute('aria-invalid', 'true');
+  await connect.locator('input[name=phone_number_id]').fill('1065550009');
+  await connect.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.locator('.dlg-connect__secret')).toContainText('/webhooks/whatsapp/');
+  await expect(page.locator('[data-channel]', { hasText: 'WhatsApp +7 999' })).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/settings-light.png`, fullPage: true });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));

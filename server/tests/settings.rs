@@ -219,3 +219,186 @@ async fn a_connected_bot_receives_at_once_and_a_channel_off_its_line_keeps_messa
         .expect("channel");
     assert!(enabled);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_admin_connects_whatsapp_email_and_api_channels_that_receive_with_the_shown_secrets(
+    pool: PgPool,
+) {
+    use hmac::{Hmac, Mac};
+    fn sign(secret: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+        mac.update(body);
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    }
+    let w = world(&pool).await;
+    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.workers = false).await;
+    let admin = app.sign_in("admin@acme.test").await;
+    let sales = w.acme.line_sales.to_string();
+
+    // WhatsApp: Meta's handshake answers with the verify token shown once.
+    let (status, wa) = admin
+        .call(
+            "connect_channel",
+            &[
+                ("form[kind]", "whatsapp"),
+                ("form[line_id]", &sales),
+                ("form[name]", "WhatsApp +7 900"),
+                ("form[phone_number_id]", "1065550001"),
+                ("form[business_account_id]", "2065550002"),
+                ("form[access_token]", "EAAG-token"),
+                ("form[app_secret]", "meta-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{wa}");
+    let path = wa["webhook_path"].as_str().expect("path").to_owned();
+    let verify = wa["secret"].as_str().expect("secret").to_owned();
+    let challenge = common::http()
+        .get(app.url(&format!(
+            "{path}?hub.mode=subscribe&hub.verify_token={verify}&hub.challenge=1158201444"
+        )))
+        .send()
+        .await
+        .expect("handshake");
+    assert_eq!(challenge.status(), StatusCode::OK);
+    assert_eq!(challenge.text().await.unwrap_or_default(), "1158201444");
+    let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "2065550002", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "79001234567", "phone_number_id": "1065550001"},
+                  "contacts": [{"profile": {"name": "Ivan"}, "wa_id": "79161112233"}],
+                  "messages": [{"from": "79161112233", "id": "wamid.X1", "timestamp": "1700000000", "type": "text", "text": {"body": "Здравствуйте"}}]}}]}]})
+    .to_string();
+    let stored = common::http()
+        .post(app.url(&path))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sign("meta-secret", body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(stored.status(), StatusCode::OK);
+
+    // Email: the inbound webhook takes mail signed with the shown secret.
+    let (status, email) = admin
+        .call(
+            "connect_channel",
+            &[
+                ("form[kind]", "email"),
+                ("form[line_id]", &sales),
+                ("form[name]", "sales@acme.test"),
+                ("form[from_address]", "sales@acme.test"),
+                ("form[smtp_host]", "smtp.acme.test"),
+                ("form[smtp_port]", "2525"),
+                ("form[smtp_tls]", "none"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{email}");
+    let mail = b"From: Anna <anna@example.com>\r\nTo: sales@acme.test\r\nSubject: Price\r\nMessage-ID: <p1@example.com>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nHow much?\r\n";
+    let stored = common::http()
+        .post(app.url(email["webhook_path"].as_str().expect("path")))
+        .header("content-type", "message/rfc822")
+        .header(
+            "x-dialogs-signature",
+            sign(email["secret"].as_str().expect("secret"), mail),
+        )
+        .body(mail.to_vec())
+        .send()
+        .await
+        .expect("mail");
+    assert_eq!(stored.status(), StatusCode::OK);
+
+    // API channel.
+    let (status, api) = admin
+        .call(
+            "connect_channel",
+            &[
+                ("form[kind]", "webhook"),
+                ("form[line_id]", &sales),
+                ("form[name]", "Site chat"),
+                ("form[url]", "https://chat.acme.test/replies"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{api}");
+    assert!(
+        api["webhook_path"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("/webhooks/api/")
+    );
+    let event = serde_json::json!({"type": "message", "message_id": "m-1", "chat": {"id": "v-1", "name": "Visitor"}, "text": "Hi"}).to_string();
+    let stored = common::http()
+        .post(app.url(api["webhook_path"].as_str().expect("path")))
+        .header("content-type", "application/json")
+        .header(
+            "x-dialogs-signature",
+            sign(api["secret"].as_str().expect("secret"), event.as_bytes()),
+        )
+        .body(event)
+        .send()
+        .await
+        .expect("event");
+    assert_eq!(stored.status(), StatusCode::OK);
+    let bodies: Vec<String> = sqlx::query_scalar(
+        "SELECT m.body FROM messages m JOIN channels c ON c.id = m.channel_id
+          WHERE c.account_id = $1 AND c.kind IN ('whatsapp', 'email', 'webhook') ORDER BY m.id",
+    )
+    .bind(w.acme.id)
+    .fetch_all(&pool)
+    .await
+    .expect("messages");
+    assert_eq!(bodies, vec!["Здравствуйте", "How much?", "Hi"]);
+
+    // Secrets never come back to the browser.
+    let (_, view) = admin.call("get_settings", &[]).await;
+    let shown = view.to_string();
+    for secret in ["EAAG-token", "meta-secret", &verify] {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+
+    // Bad fields are named; an operator may not connect; another account's line is unknown.
+    let (status, body) = admin
+        .call(
+            "connect_channel",
+            &[
+                ("form[kind]", "webhook"),
+                ("form[line_id]", &sales),
+                ("form[name]", "X"),
+                ("form[url]", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Validation"]["field"], "url", "{body}");
+    let olga = app.sign_in("olga@acme.test").await;
+    let (status, _) = olga
+        .call(
+            "connect_channel",
+            &[
+                ("form[kind]", "webhook"),
+                ("form[line_id]", &sales),
+                ("form[name]", "X"),
+                ("form[url]", "https://x.test"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = admin
+        .call(
+            "connect_channel",
+            &[
+                ("form[kind]", "webhook"),
+                ("form[line_id]", &w.other.line_sales.to_string()),
+                ("form[name]", "X"),
+                ("form[url]", "https://x.test"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let channels: i64 = sqlx::query_scalar("SELECT count(*) FROM channels WHERE account_id = $1")
+        .bind(w.acme.id)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(channels, 5, "two from the fixture, three connected");
+}

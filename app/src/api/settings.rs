@@ -184,3 +184,49 @@ pub async fn set_channel(
         .await,
     )
 }
+
+/// Connects a WhatsApp Cloud API number, a mailbox or an API integration to a line (B1,
+/// B2): owners and admins only. The answer carries the webhook's path and the secret the
+/// provider needs, shown this once.
+#[server(endpoint = "connect_channel")]
+pub async fn connect_channel(
+    form: crate::domain::settings::ChannelForm,
+) -> Result<crate::domain::settings::ConnectedChannel, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::domain::settings::ConnectedChannel;
+
+            let (state, user, access) = crate::auth::authorize().await?;
+            if !access.can_create_lines() {
+                return Err(AppError::Forbidden);
+            }
+            let new = form
+                .validated()
+                .map_err(|(field, key)| AppError::validation(field, key))?;
+            let known = crate::store::lines::list(&state.pool, user.account_id)
+                .await?
+                .iter()
+                .any(|l| l.id == new.line_id);
+            if !known {
+                return Err(AppError::NotFound);
+            }
+            let secret = crate::auth::session::new_token();
+            let channel =
+                crate::store::lines::connect_channel(&state.pool, user.account_id, &new, &secret)
+                    .await?;
+            tracing::info!(channel = %channel, kind = new.kind.as_str(), line = %new.line_id, "channel connected");
+            let path = match new.kind {
+                crate::domain::ChannelKind::Webhook => "api",
+                other => other.as_str(),
+            };
+            Ok(ConnectedChannel {
+                channel_id: channel,
+                kind: new.kind,
+                webhook_path: format!("/webhooks/{path}/{channel}"),
+                secret_label: format!("settings.secret.{}", new.generated),
+                secret,
+            })
+        }
+        .await,
+    )
+}

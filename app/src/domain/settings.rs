@@ -71,6 +71,185 @@ pub struct ConnectedTelegram {
     pub secret: String,
 }
 
+/// A WhatsApp Cloud API number, a mailbox or an API integration to connect (B2), as the
+/// settings form sends it: one flat form, the fields of `kind` filled in. Secrets go to the
+/// channel's credentials and are never shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChannelForm {
+    /// `whatsapp`, `email` or `webhook` (the API channel).
+    pub kind: String,
+    pub line_id: Option<LineId>,
+    pub name: String,
+    // WhatsApp Cloud API
+    pub phone_number_id: String,
+    pub business_account_id: String,
+    pub access_token: String,
+    pub app_secret: String,
+    // Email
+    pub from_address: String,
+    pub from_name: String,
+    pub smtp_host: String,
+    pub smtp_port: String,
+    /// `starttls` (default), `tls` or `none`.
+    pub smtp_tls: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    pub default_subject: String,
+    // API channel
+    /// Where replies are posted.
+    pub url: String,
+}
+
+/// A validated `ChannelForm`: what to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChannel {
+    pub kind: ChannelKind,
+    pub line_id: LineId,
+    pub name: String,
+    /// The channel's `settings` (shown to administrators).
+    pub settings: serde_json::Value,
+    /// The channel's `credentials` (never shown), without the generated secret.
+    pub credentials: serde_json::Value,
+    /// The credential the server generates and shows once: WhatsApp's `verify_token`, the
+    /// email webhook's `inbound_secret`, the API channel's signing `secret`.
+    pub generated: &'static str,
+}
+
+/// A channel just connected: where its webhook is and the secret shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedChannel {
+    pub channel_id: ChannelId,
+    pub kind: ChannelKind,
+    pub webhook_path: String,
+    /// What the secret is for: a message key.
+    pub secret_label: String,
+    pub secret: String,
+}
+
+type FieldError = (&'static str, &'static str);
+
+fn required<'a>(value: &'a str, field: &'static str, max: usize) -> Result<&'a str, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err((field, "settings.error.required"));
+    }
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err((field, "settings.error.too_long"));
+    }
+    Ok(value)
+}
+
+fn graph_id<'a>(value: &'a str, field: &'static str) -> Result<&'a str, FieldError> {
+    let value = required(value, field, 64)?;
+    if value.chars().all(|c| c.is_ascii_digit()) {
+        Ok(value)
+    } else {
+        Err((field, "settings.error.graph_id"))
+    }
+}
+
+/// A host name or address: letters, digits, dots, dashes (and colons for IPv6).
+fn host<'a>(value: &'a str, field: &'static str) -> Result<&'a str, FieldError> {
+    let value = required(value, field, 253)?;
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+    {
+        Ok(value)
+    } else {
+        Err((field, "settings.error.host"))
+    }
+}
+
+impl ChannelForm {
+    /// Checks the form; Err names the field and the message key.
+    pub fn validated(&self) -> Result<NewChannel, FieldError> {
+        use serde_json::json;
+        let line_id = self.line_id.ok_or(("line_id", "settings.error.no_line"))?;
+        let name = required(&self.name, "name", 200)?.to_owned();
+        match self.kind.as_str() {
+            "whatsapp" => Ok(NewChannel {
+                kind: ChannelKind::Whatsapp,
+                line_id,
+                name,
+                settings: json!({
+                    "phone_number_id": graph_id(&self.phone_number_id, "phone_number_id")?,
+                    "business_account_id": graph_id(&self.business_account_id, "business_account_id")?,
+                }),
+                credentials: json!({
+                    "access_token": required(&self.access_token, "access_token", 1000)?,
+                    "app_secret": required(&self.app_secret, "app_secret", 200)?,
+                }),
+                generated: "verify_token",
+            }),
+            "email" => {
+                let from = super::start::valid_email(&self.from_address)
+                    .ok_or(("from_address", "start.error.email"))?;
+                let port = match self.smtp_port.trim() {
+                    "" => 587,
+                    p => p
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or(("smtp_port", "settings.error.port"))?,
+                };
+                let tls = match self.smtp_tls.trim() {
+                    "" | "starttls" => "starttls",
+                    "tls" => "tls",
+                    "none" => "none",
+                    _ => return Err(("smtp_tls", "settings.error.tls")),
+                };
+                let mut settings = json!({
+                    "from_address": from,
+                    "smtp_host": host(&self.smtp_host, "smtp_host")?,
+                    "smtp_port": port,
+                    "smtp_tls": tls,
+                });
+                for (key, value, max) in [
+                    ("from_name", &self.from_name, 200),
+                    ("default_subject", &self.default_subject, 500),
+                ] {
+                    if !value.trim().is_empty() {
+                        settings[key] = json!(required(value, key, max)?);
+                    }
+                }
+                let mut credentials = json!({});
+                if !self.smtp_username.trim().is_empty() {
+                    credentials["smtp_username"] =
+                        json!(required(&self.smtp_username, "smtp_username", 320)?);
+                    credentials["smtp_password"] = json!(self.smtp_password);
+                }
+                Ok(NewChannel {
+                    kind: ChannelKind::Email,
+                    line_id,
+                    name,
+                    settings,
+                    credentials,
+                    generated: "inbound_secret",
+                })
+            }
+            "webhook" => {
+                let url = required(&self.url, "url", 2000)?;
+                let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+                let rest = url.split_once("://").map(|(_, r)| r).unwrap_or("");
+                if !scheme_ok || rest.is_empty() || rest.starts_with('/') || url.contains(' ') {
+                    return Err(("url", "settings.error.url"));
+                }
+                Ok(NewChannel {
+                    kind: ChannelKind::Webhook,
+                    line_id,
+                    name,
+                    settings: json!({ "url": url }),
+                    credentials: json!({}),
+                    generated: "secret",
+                })
+            }
+            _ => Err(("kind", "settings.error.kind")),
+        }
+    }
+}
+
 /// A Telegram bot token: `<digits>:<35 or so characters>`.
 pub fn valid_bot_token(token: &str) -> bool {
     let Some((id, key)) = token.trim().split_once(':') else {
@@ -108,6 +287,78 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(long.validated(), Err(("name", "settings.error.name_long")));
+    }
+
+    fn form(kind: &str) -> ChannelForm {
+        ChannelForm {
+            kind: kind.into(),
+            line_id: Some(LineId(1)),
+            name: " Support WA ".into(),
+            phone_number_id: "1065550001".into(),
+            business_account_id: "2065550002".into(),
+            access_token: "EAAG".into(),
+            app_secret: "abc".into(),
+            from_address: "Help@Acme.test".into(),
+            smtp_host: "smtp.acme.test".into(),
+            url: "https://bots.acme.test/dialogs".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn each_kind_keeps_its_settings_and_secrets_apart() {
+        let wa = form("whatsapp").validated().expect("whatsapp");
+        assert_eq!(wa.kind, ChannelKind::Whatsapp);
+        assert_eq!(wa.name, "Support WA");
+        assert_eq!(wa.settings["business_account_id"], "2065550002");
+        assert_eq!(wa.credentials["access_token"], "EAAG");
+        assert!(wa.settings.get("access_token").is_none());
+        assert_eq!(wa.generated, "verify_token");
+
+        let email = form("email").validated().expect("email");
+        assert_eq!(email.settings["from_address"], "help@acme.test");
+        assert_eq!(email.settings["smtp_port"], 587);
+        assert_eq!(email.settings["smtp_tls"], "starttls");
+        assert_eq!(email.credentials, serde_json::json!({}));
+
+        let api = form("webhook").validated().expect("api");
+        assert_eq!(api.settings["url"], "https://bots.acme.test/dialogs");
+        assert_eq!(api.generated, "secret");
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let mut f = form("whatsapp");
+        f.phone_number_id = "+1 555".into();
+        assert_eq!(
+            f.validated(),
+            Err(("phone_number_id", "settings.error.graph_id"))
+        );
+        let mut f = form("email");
+        f.smtp_port = "99999".into();
+        assert_eq!(f.validated(), Err(("smtp_port", "settings.error.port")));
+        let mut f = form("email");
+        f.smtp_host = "smtp host; rm".into();
+        assert_eq!(f.validated(), Err(("smtp_host", "settings.error.host")));
+        let mut f = form("email");
+        f.from_address = "nobody".into();
+        assert_eq!(f.validated(), Err(("from_address", "start.error.email")));
+        let mut f = form("webhook");
+        f.url = "ftp://x".into();
+        assert_eq!(f.validated(), Err(("url", "settings.error.url")));
+        let mut f = form("webhook");
+        f.line_id = None;
+        assert_eq!(f.validated(), Err(("line_id", "settings.error.no_line")));
+        assert_eq!(
+            form("viber").validated(),
+            Err(("kind", "settings.error.kind"))
+        );
+        let mut f = form("whatsapp");
+        f.access_token = "  ".into();
+        assert_eq!(
+            f.validated(),
+            Err(("access_token", "settings.error.required"))
+        );
     }
 
     #[test]

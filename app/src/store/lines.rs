@@ -155,3 +155,38 @@ pub async fn set_channel(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Connects a channel of another kind than Telegram (`NewChannel` is validated), with the
+/// generated secret stored under `new.generated` in its credentials.
+pub async fn connect_channel(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    new: &crate::domain::settings::NewChannel,
+    secret: &str,
+) -> sqlx::Result<ChannelId> {
+    let mut credentials = new.credentials.clone();
+    credentials[new.generated] = serde_json::Value::String(secret.to_owned());
+    let capabilities = match new.kind {
+        ChannelKind::Whatsapp => {
+            serde_json::json!({"delete": false, "edit": false, "templates": true})
+        }
+        ChannelKind::Email => {
+            serde_json::json!({"delete": false, "edit": false, "templates": false})
+        }
+        _ => serde_json::json!({"delete": true, "edit": true, "templates": false}),
+    };
+    sqlx::query_scalar(
+        "INSERT INTO channels (account_id, line_id, kind, name, settings, credentials, capabilities)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id",
+    )
+    .bind(account)
+    .bind(new.line_id)
+    .bind(new.kind)
+    .bind(&new.name)
+    .bind(sqlx::types::Json(&new.settings))
+    .bind(sqlx::types::Json(&credentials))
+    .bind(sqlx::types::Json(&capabilities))
+    .fetch_one(db)
+    .await
+}

@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::settings::{connect_telegram, get_settings, save_line, set_channel};
-use crate::domain::settings::{ChannelSettings, ConnectedTelegram, LineSettings};
+use crate::domain::settings::{ChannelSettings, ConnectedChannel, ConnectedTelegram, LineSettings};
 use crate::domain::{ChannelId, LineId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::ui::components::common::Topbar;
+use crate::ui::components::settings::ConnectChannel;
 
 /// What the last change did: a message key, and whether it failed.
 type Outcome = RwSignal<Option<(String, bool)>>;
@@ -31,6 +32,7 @@ pub fn SettingsPage() -> impl IntoView {
     let outcome: Outcome = RwSignal::new(None);
     // Lives above the list, which is rebuilt after every change.
     let connected = RwSignal::new(None::<(ConnectedTelegram, String)>);
+    let connected_channel = RwSignal::new(None::<ConnectedChannel>);
     let settings = Resource::new(move || version.get(), |_| get_settings());
     view! {
         <div class="dlg-app">
@@ -84,6 +86,12 @@ pub fn SettingsPage() -> impl IntoView {
                                                     outcome
                                                     version
                                                     connected
+                                                />
+                                                <ConnectChannel
+                                                    lines=lines.clone()
+                                                    outcome
+                                                    version
+                                                    connected=connected_channel
                                                 />
                                             }
                                         });

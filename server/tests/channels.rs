@@ -625,3 +625,55 @@ async fn the_api_channel_takes_signed_messages_and_delivers_signed_replies(pool:
         .expect("state");
     assert_eq!(state, "read");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_event_the_database_refuses_for_good_is_kept_aside_and_does_not_block_the_next(
+    pool: PgPool,
+) {
+    let w = world(&pool).await;
+    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let secret = telegram_secret(&w.acme);
+    // Stands for any value a future parser lets through and a table refuses.
+    sqlx::query("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> 'poison')")
+        .execute(&pool)
+        .await
+        .expect("constraint");
+
+    let (status, body) = app
+        .telegram_webhook(
+            w.acme.channel_tg,
+            Some(&secret),
+            &telegram_text(1, 6001, 1, "Poisoner", "poison"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["dead_lettered"], 1);
+    assert_eq!(body["stored"], 0);
+    let (kept, error): (Vec<u8>, String) =
+        sqlx::query_as("SELECT body, error FROM dead_letters WHERE channel_id = $1")
+            .bind(w.acme.channel_tg)
+            .fetch_one(&pool)
+            .await
+            .expect("the dead letter");
+    assert!(String::from_utf8_lossy(&kept).contains("poison"));
+    assert!(error.contains("no_poison"), "{error}");
+
+    // The same chat's next message is stored as usual.
+    let (status, body) = app
+        .telegram_webhook(
+            w.acme.channel_tg,
+            Some(&secret),
+            &telegram_text(2, 6001, 2, "Poisoner", "a normal question"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["stored"], 1);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM messages WHERE body = 'a normal question'"
+        )
+        .await,
+        1
+    );
+}

@@ -4,7 +4,9 @@
 //!
 //! Answers: 200 stored (or already stored); 400 malformed; 401 wrong secret or signature;
 //! 404 unknown channel; 413 too large; 503 not connected to a line, or the database is
-//! unavailable — the provider keeps the update and retries, so nothing is lost.
+//! unavailable — the provider keeps the update and retries, so nothing is lost. An event the
+//! database refuses for good (a value no retry can fix) is kept in `dead_letters` with its
+//! body and reason and answered 200, so it cannot block the events after it.
 
 use std::collections::HashMap;
 
@@ -89,17 +91,68 @@ pub async fn webhook(
     }
     let mut stored = 0;
     let mut repeated = 0;
-    for event in &events {
+    let mut dead = 0;
+    for (index, event) in events.iter().enumerate() {
         match ingest(&state.pool, &channel, line, event).await {
             Ok(true) => stored += 1,
             Ok(false) => repeated += 1,
+            Err(err) if refused_for_good(&err) => {
+                // Retrying cannot help: keep it aside and let the events after it through.
+                tracing::error!(
+                    error = format!("{err:#}"),
+                    index,
+                    "a webhook event the database refuses, kept as a dead letter"
+                );
+                if let Err(err) = dead_letter(&state.pool, &channel, index, &body, &err).await {
+                    tracing::error!(error = format!("{err:#}"), "keeping a dead letter");
+                    return refuse(StatusCode::SERVICE_UNAVAILABLE, "Please retry shortly.");
+                }
+                dead += 1;
+            }
             Err(err) => {
                 tracing::error!(error = format!("{err:#}"), "storing a webhook event");
                 return refuse(StatusCode::SERVICE_UNAVAILABLE, "Please retry shortly.");
             }
         }
     }
-    Json(json!({ "ok": true, "stored": stored, "repeated": repeated })).into_response()
+    Json(json!({ "ok": true, "stored": stored, "repeated": repeated, "dead_lettered": dead }))
+        .into_response()
+}
+
+/// True when the database refused the data itself (SQLSTATE class 22, data exception, or
+/// 23, integrity constraint violation): the same event would be refused on every retry.
+/// Connection trouble, timeouts and serialization failures stay retryable.
+pub fn refused_for_good(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .and_then(|e| e.code())
+            .is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
+    })
+}
+
+/// Keeps a refused event's webhook body and the reason.
+async fn dead_letter(
+    pool: &PgPool,
+    channel: &ChannelRecord,
+    index: usize,
+    body: &[u8],
+    err: &anyhow::Error,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO dead_letters (account_id, channel_id, event_index, body, error)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(channel.account_id)
+    .bind(channel.id)
+    .bind(i32::try_from(index).unwrap_or(i32::MAX))
+    .bind(body)
+    .bind(format!("{err:#}"))
+    .execute(pool)
+    .await
+    .context("inserting a dead letter")?;
+    Ok(())
 }
 
 /// `GET /webhooks/{kind}/{channel_id}`: the provider checks the URL is ours before sending

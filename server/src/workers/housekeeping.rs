@@ -43,6 +43,11 @@ pub async fn sweep(pool: &PgPool) -> sqlx::Result<Swept> {
     .execute(pool)
     .await?
     .rows_affected();
+    // Dead letters are for investigating a refused event; they go with the delivery log.
+    sqlx::query("DELETE FROM dead_letters WHERE created_at < now() - make_interval(days => $1)")
+        .bind(DELIVERY_LOG_RETENTION_DAYS)
+        .execute(pool)
+        .await?;
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < now()")
         .execute(pool)
         .await?

@@ -87,6 +87,11 @@ impl Application {
             crate::workers::files::spawn(pool.clone(), channels.clone(), files.clone());
             crate::workers::webhooks::spawn(pool.clone())?;
             crate::workers::templates::spawn(pool.clone());
+            crate::workers::mail::spawn(
+                pool.clone(),
+                channels.clone(),
+                config.max_body_bytes as u64,
+            );
         }
         let state = AppState {
             leptos: config.leptos.clone(),

@@ -23,6 +23,7 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
             if lines.is_empty() && !can_create {
                 return Err(AppError::Forbidden);
             }
+            let mut mail = crate::store::mail::statuses(&state.pool, user.account_id).await?;
             let channels = lines::channels(&state.pool, user.account_id)
                 .await?
                 .into_iter()
@@ -36,6 +37,10 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
                     name: c.name,
                     line_id: c.line_id,
                     enabled: c.enabled,
+                    mail: mail
+                        .iter()
+                        .position(|(id, _)| *id == c.id)
+                        .map(|i| mail.swap_remove(i).1),
                 })
                 .collect();
             Ok(SettingsView {
@@ -226,6 +231,36 @@ pub async fn connect_channel(
                 secret_label: format!("settings.secret.{}", new.generated),
                 secret,
             })
+        }
+        .await,
+    )
+}
+
+/// "Receive messages now" (B5): reads the email channel's IMAP mailbox at once instead of at
+/// its next poll. For those who administer the channel's line.
+#[server(endpoint = "receive_mail_now")]
+pub async fn receive_mail_now(channel_id: ChannelId) -> Result<(), AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            let channel = crate::store::lines::channels(&state.pool, user.account_id)
+                .await?
+                .into_iter()
+                .find(|c| c.id == channel_id)
+                .ok_or(AppError::NotFound)?;
+            let may = match channel.line_id {
+                Some(line) => access.can_admin_line(line),
+                None => access.can_create_lines(),
+            };
+            if !may {
+                return Err(AppError::Forbidden);
+            }
+            let mut tx = state.pool.begin().await?;
+            if !crate::store::mail::poll_now(&mut tx, user.account_id, channel_id).await? {
+                return Err(AppError::validation("channel_id", "settings.error.no_imap"));
+            }
+            tx.commit().await?;
+            Ok(())
         }
         .await,
     )

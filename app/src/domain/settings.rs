@@ -47,6 +47,19 @@ pub struct ChannelSettings {
     pub name: String,
     pub line_id: Option<LineId>,
     pub enabled: bool,
+    /// Email channels reading an IMAP mailbox: how the last poll went.
+    #[serde(default)]
+    pub mail: Option<MailStatus>,
+}
+
+/// How an email channel's IMAP mailbox was last read (B5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailStatus {
+    pub last_polled_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the last poll failed, or what it skipped.
+    pub last_error: Option<String>,
+    /// A poll is under way or due now.
+    pub busy: bool,
 }
 
 /// What the settings page shows an administrator.
@@ -96,6 +109,15 @@ pub struct ChannelForm {
     pub smtp_username: String,
     pub smtp_password: String,
     pub default_subject: String,
+    /// Leave empty to receive mail through the inbound-mail webhook only.
+    pub imap_host: String,
+    pub imap_port: String,
+    /// `tls` (default), `starttls` or `none`.
+    pub imap_tls: String,
+    pub imap_username: String,
+    pub imap_password: String,
+    pub imap_folder: String,
+    pub poll_seconds: String,
     // API channel
     /// Where replies are posted.
     pub url: String,
@@ -215,6 +237,43 @@ impl ChannelForm {
                     }
                 }
                 let mut credentials = json!({});
+                if !self.imap_host.trim().is_empty() {
+                    let tls = match self.imap_tls.trim() {
+                        "" | "tls" => "tls",
+                        "starttls" => "starttls",
+                        "none" => "none",
+                        _ => return Err(("imap_tls", "settings.error.tls")),
+                    };
+                    let port = match self.imap_port.trim() {
+                        "" if tls == "tls" => 993,
+                        "" => 143,
+                        p => p
+                            .parse::<u16>()
+                            .ok()
+                            .filter(|p| *p > 0)
+                            .ok_or(("imap_port", "settings.error.port"))?,
+                    };
+                    let every = match self.poll_seconds.trim() {
+                        "" => 60,
+                        s => s
+                            .parse::<u64>()
+                            .ok()
+                            .filter(|s| (10..=86_400).contains(s))
+                            .ok_or(("poll_seconds", "settings.error.poll"))?,
+                    };
+                    let folder = match self.imap_folder.trim() {
+                        "" => "INBOX",
+                        f => required(f, "imap_folder", 200)?,
+                    };
+                    settings["imap_host"] = json!(host(&self.imap_host, "imap_host")?);
+                    settings["imap_port"] = json!(port);
+                    settings["imap_tls"] = json!(tls);
+                    settings["imap_username"] =
+                        json!(required(&self.imap_username, "imap_username", 320)?);
+                    settings["imap_folder"] = json!(folder);
+                    settings["poll_seconds"] = json!(every);
+                    credentials["imap_password"] = json!(self.imap_password);
+                }
                 if !self.smtp_username.trim().is_empty() {
                     credentials["smtp_username"] =
                         json!(required(&self.smtp_username, "smtp_username", 320)?);
@@ -314,6 +373,28 @@ mod tests {
         assert_eq!(wa.credentials["access_token"], "EAAG");
         assert!(wa.settings.get("access_token").is_none());
         assert_eq!(wa.generated, "verify_token");
+
+        let mut with_imap = form("email");
+        with_imap.imap_host = "imap.acme.test".into();
+        with_imap.imap_username = "help@acme.test".into();
+        with_imap.imap_password = "pw".into();
+        let imap = with_imap.validated().expect("imap");
+        assert_eq!(imap.settings["imap_port"], 993);
+        assert_eq!(imap.settings["imap_folder"], "INBOX");
+        assert_eq!(imap.settings["poll_seconds"], 60);
+        assert_eq!(imap.credentials["imap_password"], "pw");
+        assert!(imap.settings.get("imap_password").is_none());
+        with_imap.poll_seconds = "5".into();
+        assert_eq!(
+            with_imap.validated(),
+            Err(("poll_seconds", "settings.error.poll"))
+        );
+        with_imap.poll_seconds = String::new();
+        with_imap.imap_username = String::new();
+        assert_eq!(
+            with_imap.validated(),
+            Err(("imap_username", "settings.error.required"))
+        );
 
         let email = form("email").validated().expect("email");
         assert_eq!(email.settings["from_address"], "help@acme.test");

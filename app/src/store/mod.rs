@@ -11,6 +11,7 @@ pub mod events;
 pub mod inbound;
 pub mod jobs;
 pub mod lines;
+pub mod mail;
 pub mod messages;
 pub mod outbox;
 pub mod sessions;

@@ -133,7 +133,7 @@ pub fn refused_for_good(err: &anyhow::Error) -> bool {
 }
 
 /// Keeps a refused event's webhook body and the reason.
-async fn dead_letter(
+pub async fn dead_letter(
     pool: &PgPool,
     channel: &ChannelRecord,
     index: usize,

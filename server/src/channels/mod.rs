@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod email;
+pub mod imap;
 pub mod ingest;
 pub mod telegram;
 pub mod whatsapp;

@@ -5,6 +5,7 @@
 pub mod delivery;
 pub mod files;
 pub mod housekeeping;
+pub mod mail;
 pub mod templates;
 pub mod webhooks;
 

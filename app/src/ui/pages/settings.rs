@@ -4,8 +4,12 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::settings::{connect_telegram, get_settings, save_line, set_channel};
-use crate::domain::settings::{ChannelSettings, ConnectedChannel, ConnectedTelegram, LineSettings};
+use crate::api::settings::{
+    connect_telegram, get_settings, receive_mail_now, save_line, set_channel,
+};
+use crate::domain::settings::{
+    ChannelSettings, ConnectedChannel, ConnectedTelegram, LineSettings, MailStatus,
+};
 use crate::domain::{ChannelId, LineId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
@@ -163,6 +167,56 @@ fn LineRow(line: LineSettings, outcome: Outcome, version: RwSignal<u64>) -> impl
     }
 }
 
+/// An email channel reading an IMAP mailbox: how the last poll went, and "Receive messages
+/// now" (B5).
+#[component]
+fn MailControls(
+    id: ChannelId,
+    mail: MailStatus,
+    outcome: Outcome,
+    version: RwSignal<u64>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let receive = move |_| {
+        spawn_local(async move {
+            match receive_mail_now(id).await {
+                Ok(()) => {
+                    outcome.set(Some(("settings.mail.asked".into(), false)));
+                    version.update(|v| *v += 1);
+                    // The poll takes a moment: show its outcome when it is likely done.
+                    set_timeout(
+                        move || version.update(|v| *v += 1),
+                        std::time::Duration::from_secs(3),
+                    );
+                }
+                Err(e) => outcome.set(Some((e.key().to_owned(), true))),
+            }
+        });
+    };
+    let state = match (&mail.last_error, mail.last_polled_at) {
+        (Some(error), _) => view! { <span class="dlg-settings__mail dlg-settings__error">{error.clone()}</span> }.into_any(),
+        (None, Some(at)) => {
+            let offset = use_context::<crate::ui::prefs::PagePrefs>()
+                .map(|p| p.tz_offset_minutes)
+                .unwrap_or(0);
+            let at = crate::ui::format::list_time(at, chrono::Utc::now(), offset);
+            view! {
+                <span class="dlg-settings__mail">
+                    {move || i18n.t_with("settings.mail.polled", &[("time", &at)])}
+                </span>
+            }
+                .into_any()
+        }
+        (None, None) => view! { <span class="dlg-settings__mail">{move || i18n.t("settings.mail.never")}</span> }.into_any(),
+    };
+    view! {
+        {state}
+        <button type="button" class="dlg-button" disabled=mail.busy on:click=receive>
+            {move || i18n.t("settings.mail.receive")}
+        </button>
+    }
+}
+
 /// A new line: a name; the switches start at the product's defaults.
 #[component]
 fn NewLine(outcome: Outcome, version: RwSignal<u64>) -> impl IntoView {
@@ -273,6 +327,7 @@ fn ChannelRow(
             <button type="button" class="dlg-button" on:click=save>
                 {move || i18n.t("settings.save")}
             </button>
+            {channel.mail.map(|mail| view! { <MailControls id mail outcome version /> })}
         </div>
     }
 }

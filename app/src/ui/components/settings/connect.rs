@@ -120,6 +120,28 @@ pub fn ConnectChannel(
             {input("smtp_username", "settings.email.smtp_username", "text", "", |f| &f.smtp_username, |f, v| f.smtp_username = v)}
             {input("smtp_password", "settings.email.smtp_password", "password", "", |f| &f.smtp_password, |f, v| f.smtp_password = v)}
             {input("default_subject", "settings.email.default_subject", "text", "", |f| &f.default_subject, |f, v| f.default_subject = v)}
+            <p class="dlg-field__hint dlg-connect__note">{move || i18n.t("settings.email.imap_hint")}</p>
+            {input("imap_host", "settings.email.imap_host", "text", "imap.example.com", |f| &f.imap_host, |f, v| f.imap_host = v)}
+            {input("imap_port", "settings.email.imap_port", "text", "993", |f| &f.imap_port, |f, v| f.imap_port = v)}
+            <label class="dlg-field dlg-connect__field">
+                <span class="dlg-field__label">{move || i18n.t("settings.email.imap_tls")}</span>
+                <select
+                    class="dlg-input"
+                    name="imap_tls"
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        form.update(|f| f.imap_tls = value);
+                    }
+                >
+                    <option value="tls">"TLS"</option>
+                    <option value="starttls">"STARTTLS"</option>
+                    <option value="none">{move || i18n.t("settings.email.no_tls")}</option>
+                </select>
+            </label>
+            {input("imap_username", "settings.email.imap_username", "text", "", |f| &f.imap_username, |f, v| f.imap_username = v)}
+            {input("imap_password", "settings.email.imap_password", "password", "", |f| &f.imap_password, |f, v| f.imap_password = v)}
+            {input("imap_folder", "settings.email.imap_folder", "text", "INBOX", |f| &f.imap_folder, |f, v| f.imap_folder = v)}
+            {input("poll_seconds", "settings.email.poll_seconds", "text", "60", |f| &f.poll_seconds, |f, v| f.poll_seconds = v)}
         }
         .into_any()
     };

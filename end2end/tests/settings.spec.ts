@@ -31,10 +31,10 @@ test('an admin creates a line, connects a Telegram bot to it and is told how to 
   // A wrong token is refused with a clear message; a right one gives the setWebhook command.
   await page.fill('input[name=bot_name]', '@wholesale_bot');
   await page.fill('input[name=bot_token]', 'nonsense');
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.locator('form:has(input[name=bot_token])').getByRole('button', { name: 'Connect' }).click();
   await expect(page.locator('.dlg-settings__error')).toContainText('not a bot token');
   await page.fill('input[name=bot_token]', '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw');
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await page.locator('form:has(input[name=bot_token])').getByRole('button', { name: 'Connect' }).click();
   await expect(page.locator('.dlg-settings__code')).toContainText('/webhooks/telegram/');
   await expect(page.locator('.dlg-settings__code')).toContainText('secret_token=');
   await expect(page.locator('[data-channel]', { hasText: '@wholesale_bot' })).toBeVisible();
@@ -53,6 +53,27 @@ test('an admin creates a line, connects a Telegram bot to it and is told how to 
   await connect.getByRole('button', { name: 'Connect' }).click();
   await expect(page.locator('.dlg-connect__secret')).toContainText('/webhooks/whatsapp/');
   await expect(page.locator('[data-channel]', { hasText: 'WhatsApp +7 999' })).toBeVisible();
+  // A mailbox read over IMAP: a server that cannot be reached is shown on the channel.
+  await connect.locator('select[name=kind]').selectOption('email');
+  await connect.locator('input[name=channel_name]').fill('orders@demo.test');
+  await connect.locator('input[name=from_address]').fill('orders@demo.test');
+  await connect.locator('input[name=smtp_host]').fill('127.0.0.1');
+  await connect.locator('input[name=imap_host]').fill('127.0.0.1');
+  await connect.locator('input[name=imap_port]').fill('1');
+  await connect.locator('select[name=imap_tls]').selectOption('none');
+  await connect.locator('input[name=imap_username]').fill('orders@demo.test');
+  await connect.locator('input[name=imap_password]').fill('pw');
+  await connect.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.locator('.dlg-connect__secret')).toContainText('/webhooks/email/');
+  const mailbox = page.locator('[data-channel]', { hasText: 'orders@demo.test' });
+  await expect(mailbox.getByRole('button', { name: 'Receive messages now' })).toBeVisible();
+  await expect.poll(async () => {
+    if (await mailbox.getByRole('button', { name: 'Receive messages now' }).isEnabled()) {
+      await mailbox.getByRole('button', { name: 'Receive messages now' }).click();
+    }
+    await page.waitForTimeout(1000);
+    return mailbox.locator('.dlg-settings__mail').textContent();
+  }, { timeout: 30000 }).toContain('cannot reach 127.0.0.1:1');
   await page.screenshot({ path: `${SHOTS}/settings-light.png`, fullPage: true });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));

@@ -38,6 +38,9 @@ pub struct ChannelsConfig {
     /// `DIALOGS_WORKERS`: `0` starts no delivery and job workers in this process (for
     /// servers that only answer requests).
     pub workers: bool,
+    /// `DIALOGS_PUBLIC_URL`: the address the world reaches this app at (links to files sent
+    /// over the API channel); `http://<bound address>` by default.
+    pub public_url: Option<String>,
 }
 
 impl ChannelsConfig {
@@ -53,6 +56,7 @@ impl ChannelsConfig {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("files")),
             workers: !matches!(env("DIALOGS_WORKERS").as_deref(), Some("0") | Some("false")),
+            public_url: env("DIALOGS_PUBLIC_URL").map(|v| v.trim_end_matches('/').to_owned()),
         }
     }
 }

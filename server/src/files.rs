@@ -85,6 +85,11 @@ pub async fn download(
             return (StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.").into_response();
         }
     };
+    serve(&state, file).await
+}
+
+/// The stored file as a response: images inline, anything else as a download.
+async fn serve(state: &AppState, file: attachments::StoredFile) -> Response {
     let Some(key) = file.storage_key.filter(|_| file.state == "stored") else {
         return (
             StatusCode::CONFLICT,
@@ -137,4 +142,178 @@ pub async fn download(
         HeaderValue::from_static("private, max-age=3600"),
     );
     response
+}
+
+/// `POST /files` with the file as the body (`Content-Type` its type, `X-File-Name` its
+/// name, percent-encoded): keeps an operator's file to send (E3), up to
+/// `MAX_UPLOAD_BYTES`, and answers its upload id. Signed-in users of the web app only.
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(MaybeUser(user)): Extension<MaybeUser>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use app::domain::MAX_UPLOAD_BYTES;
+    let Some(user) = user else {
+        return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
+    };
+    if body.is_empty() {
+        return (StatusCode::BAD_REQUEST, "The file is empty.").into_response();
+    }
+    if body.len() > MAX_UPLOAD_BYTES {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Files of up to {} MB can be sent.",
+                MAX_UPLOAD_BYTES / 1024 / 1024
+            ),
+        )
+            .into_response();
+    }
+    let name = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(percent_decode)
+        .map(|n| clean_file_name(&n))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "file".to_owned());
+    let mime = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|m| m.contains('/') && m.len() <= 200 && m.is_ascii())
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let key = format!(
+        "uploads/{}/{:016x}{:016x}",
+        user.account_id,
+        fastrand::u64(..),
+        fastrand::u64(..)
+    );
+    if let Err(err) = state.files.put(&key, &body).await {
+        tracing::error!(error = format!("{err:#}"), "storing an upload");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The file could not be stored. Try again.",
+        )
+            .into_response();
+    }
+    match app::store::uploads::create(
+        &state.pool,
+        user.account_id,
+        user.user_id,
+        &name,
+        &mime,
+        body.len() as i64,
+        &key,
+    )
+    .await
+    {
+        Ok(view) => axum::Json(view).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "recording an upload");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The file could not be stored. Try again.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /files/{id}/signed?expires=&signature=`: a file sent over an API channel, for the
+/// system on the other side, which has no session: the link is signed with the channel's
+/// secret (`channels::api::file_signature`) and expires.
+pub async fn signed_download(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let refused = || {
+        (
+            StatusCode::FORBIDDEN,
+            "The link is not valid or has expired.",
+        )
+            .into_response()
+    };
+    let (Ok(id), Some(expires), Some(signature)) = (
+        id.parse::<i64>(),
+        query.get("expires").and_then(|e| e.parse::<i64>().ok()),
+        query.get("signature"),
+    ) else {
+        return refused();
+    };
+    if expires < chrono::Utc::now().timestamp() {
+        return refused();
+    }
+    let found = attachments::for_signed_link(&state.pool, AttachmentId(id)).await;
+    let (file, secret) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => return refused(),
+        Err(err) => {
+            tracing::error!(error = %err, "looking up a signed file");
+            return (StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.").into_response();
+        }
+    };
+    let given = format!("sha256={signature}");
+    if !crate::channels::api::signature_matches(
+        secret.as_bytes(),
+        format!("{id}.{expires}").as_bytes(),
+        &given,
+    ) {
+        return refused();
+    }
+    serve(&state, file).await
+}
+
+/// Decodes `%XX` escapes (what `encodeURIComponent` makes); invalid sequences stay.
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A file name as stored: no folders, no control characters, at most 300 characters.
+fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    cleaned.trim().chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploaded_names_are_decoded_and_cleaned() {
+        assert_eq!(
+            percent_decode("%D0%9F%D1%80%D0%B0%D0%B9%D1%81.pdf"),
+            "Прайс.pdf"
+        );
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\Users\\x\\photo.jpg"), "photo.jpg");
+        assert_eq!(clean_file_name("bad\u{0}name\n.txt"), "badname.txt");
+        assert_eq!(clean_file_name(&"x".repeat(400)).len(), 300);
+    }
 }

@@ -80,10 +80,19 @@ impl Application {
         let hub = Hub::new();
         hub.listen(pool.clone()).await?;
         crate::workers::housekeeping::spawn(pool.clone(), Duration::from_secs(3600));
-        let channels = Channels::new(&config.channels)?;
+        let listener = TcpListener::bind(config.leptos.site_addr)
+            .await
+            .with_context(|| format!("binding {}", config.leptos.site_addr))?;
+        let addr = listener.local_addr()?;
+        let public_url = config
+            .channels
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let channels = Channels::new(&config.channels, &public_url)?;
         let files = FileStore::new(&config.channels.files_dir);
         if config.channels.workers {
-            crate::workers::delivery::spawn(pool.clone(), channels.clone());
+            crate::workers::delivery::spawn(pool.clone(), channels.clone(), files.clone());
             crate::workers::files::spawn(pool.clone(), channels.clone(), files.clone());
             crate::workers::webhooks::spawn(pool.clone())?;
             crate::workers::templates::spawn(pool.clone());
@@ -102,10 +111,6 @@ impl Application {
             channels,
             files,
         };
-        let listener = TcpListener::bind(config.leptos.site_addr)
-            .await
-            .with_context(|| format!("binding {}", config.leptos.site_addr))?;
-        let addr = listener.local_addr()?;
         Ok(Application {
             listener,
             router: router(state),
@@ -148,6 +153,7 @@ pub fn router(state: AppState) -> Router {
             post(ingest::webhook).get(ingest::handshake),
         )
         .route("/files/{id}", get(files::download))
+        .route("/files/{id}/signed", get(files::signed_download))
         .nest("/api/v1", api_v1::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
@@ -156,10 +162,20 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), resolve_session))
-        .layer(middleware::from_fn(refuse_cross_origin))
         .layer(middleware::from_fn_with_state(max_body, limit_body))
         .layer(DefaultBodyLimit::max(max_body))
+        // Operators' files to send have their own, larger limit.
+        .merge(
+            Router::new()
+                .route("/files", post(files::upload))
+                .layer(middleware::from_fn_with_state(
+                    app::domain::MAX_UPLOAD_BYTES,
+                    limit_body,
+                ))
+                .layer(DefaultBodyLimit::max(app::domain::MAX_UPLOAD_BYTES)),
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), resolve_session))
+        .layer(middleware::from_fn(refuse_cross_origin))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {

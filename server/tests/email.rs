@@ -300,9 +300,11 @@ async fn replies_go_out_over_smtp_from_the_channel_to_the_client(pool: PgPool) {
     );
 
     // A reply to a client's email names it, so the client's mail program threads it.
-    let channels =
-        server::channels::Channels::new(&server::config::ChannelsConfig::new(Path::new("data")))
-            .expect("channels");
+    let channels = server::channels::Channels::new(
+        &server::config::ChannelsConfig::new(Path::new("data")),
+        "http://127.0.0.1",
+    )
+    .expect("channels");
     let record = app::store::inbound::channel(&pool, app::domain::ChannelId(channel))
         .await
         .expect("loading")
@@ -321,6 +323,7 @@ async fn replies_go_out_over_smtp_from_the_channel_to_the_client(pool: PgPool) {
                 idempotency_key: "dialogs-message-777".into(),
                 subject: None,
                 template: None,
+                files: Vec::new(),
             },
         )
         .await

@@ -261,7 +261,7 @@ pub async fn start(
     if input.template.is_some() && channel.kind != ChannelKind::Whatsapp {
         return Err(AppError::validation("template", "template.error.unknown"));
     }
-    if input.template.is_none() && input.text.trim().is_empty() {
+    if input.template.is_none() && input.text.trim().is_empty() && input.files.is_empty() {
         return Err(AppError::validation("text", "composer.error_empty"));
     }
     let assignee = input.assignee_id.unwrap_or(user.user_id);
@@ -315,6 +315,7 @@ pub async fn start(
             mode: ComposerMode::Message,
             subject: subject.as_deref(),
             template: input.template.as_ref(),
+            files: &input.files,
         },
     )
     .await?;

@@ -11,11 +11,14 @@ pub async fn send_message(
     dialog_id: DialogId,
     text: String,
     mode: ComposerMode,
+    /// Uploaded files to send with the text (or instead of it).
+    #[server(default)]
+    files: Vec<crate::domain::UploadId>,
 ) -> Result<MessageView, AppError> {
     crate::error::respond(
         async move {
             let (state, user, access) = crate::auth::authorize().await?;
-            write_message(&state.pool, &user, &access, dialog_id, &text, mode).await
+            write_message(&state.pool, &user, &access, dialog_id, &text, mode, &files).await
         }
         .await,
     )
@@ -33,6 +36,7 @@ pub async fn write_message(
     dialog_id: DialogId,
     text: &str,
     mode: ComposerMode,
+    files: &[crate::domain::UploadId],
 ) -> Result<MessageView, AppError> {
     let mut tx = pool.begin().await?;
     let message = write_in(
@@ -45,6 +49,7 @@ pub async fn write_message(
             mode,
             subject: None,
             template: None,
+            files,
         },
     )
     .await?;
@@ -61,6 +66,8 @@ pub struct Compose<'a> {
     pub mode: ComposerMode,
     pub subject: Option<&'a str>,
     pub template: Option<&'a crate::domain::template::TemplateChoice>,
+    /// Uploaded files to send (E3); the text may then be empty.
+    pub files: &'a [crate::domain::UploadId],
 }
 
 /// `write_message` inside the caller's transaction (starting a dialog writes its first
@@ -80,7 +87,29 @@ pub async fn write_in(
     let record = store::dialogs::find(tx, access, dialog_id, true)
         .await?
         .ok_or(AppError::NotFound)?;
+    let mut files = compose.files.to_vec();
+    files.dedup();
+    if files.len() > crate::domain::MAX_FILES_PER_MESSAGE {
+        return Err(AppError::validation(
+            "files",
+            "composer.error_too_many_files",
+        ));
+    }
     let (draft, sent_template) = match compose.template {
+        Some(_) if !files.is_empty() => {
+            return Err(AppError::validation("files", "template.error.files"));
+        }
+        // Files alone: a message (or note) with no text.
+        None if !files.is_empty() && compose.text.trim().is_empty() => (
+            Draft {
+                kind: match compose.mode {
+                    ComposerMode::Note => MessageKind::Note,
+                    ComposerMode::Message => MessageKind::Message,
+                },
+                body: String::new(),
+            },
+            None,
+        ),
         None => (
             Draft::parse(compose.text, compose.mode)
                 .map_err(|e| AppError::validation("text", e.key()))?,
@@ -147,6 +176,22 @@ pub async fn write_in(
     )
     .await?
     .ok_or(AppError::Internal)?;
+    let message = if files.is_empty() {
+        message
+    } else {
+        let attached =
+            store::uploads::attach(&mut *tx, user.account_id, user.user_id, message.id, &files)
+                .await?;
+        if attached != files.len() {
+            // An unknown id, or another user's upload: nothing of this is written.
+            return Err(AppError::NotFound);
+        }
+        let message = store::messages::view(&mut *tx, message.id).await?;
+        if draft.body.is_empty() {
+            store::messages::describe_files(&mut *tx, user.account_id, dialog_id, &message).await?;
+        }
+        message
+    };
     store::events::publish(
         &mut *tx,
         user.account_id,
@@ -157,7 +202,7 @@ pub async fn write_in(
         },
     )
     .await?;
-    tracing::info!(dialog = %dialog_id, message = %message.id, kind = ?draft.kind, "message written");
+    tracing::info!(dialog = %dialog_id, message = %message.id, kind = ?draft.kind, files = files.len(), "message written");
     Ok(message)
 }
 
@@ -182,6 +227,7 @@ pub async fn send_template(
                     mode: ComposerMode::Message,
                     subject: None,
                     template: Some(&choice),
+                    files: &[],
                 },
             )
             .await?;

@@ -47,4 +47,6 @@ id_type!(
     AttachmentId,
     /// An approved WhatsApp message template of a channel.
     TemplateId,
+    /// A file an operator uploaded to send.
+    UploadId,
 );

@@ -71,6 +71,23 @@ pub enum AttachmentKind {
 }
 
 impl AttachmentKind {
+    /// The kind of a file an operator sends, by its type: images and videos show as media
+    /// in messengers, audio as audio, everything else as a document.
+    pub fn of_mime(mime: &str) -> AttachmentKind {
+        let mime = mime.to_ascii_lowercase();
+        if mime.starts_with("image/") && !mime.starts_with("image/svg") {
+            AttachmentKind::Image
+        } else if mime.starts_with("video/") {
+            AttachmentKind::Video
+        } else if mime == "audio/ogg" || mime == "audio/opus" {
+            AttachmentKind::Voice
+        } else if mime.starts_with("audio/") {
+            AttachmentKind::Audio
+        } else {
+            AttachmentKind::Document
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AttachmentKind::Image => "image",

@@ -63,6 +63,9 @@ pub struct NewDialog {
     /// WhatsApp only: an approved template to open the conversation with.
     #[serde(default)]
     pub template: Option<TemplateChoice>,
+    /// Uploaded files sent with the first message.
+    #[serde(default)]
+    pub files: Vec<super::UploadId>,
 }
 
 /// Who a new dialog is with, as the channel knows them.

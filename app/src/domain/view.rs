@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     AccountRole, AttachmentId, ChannelId, ClientId, DeliveryState, DialogId, DialogStatus,
-    Direction, LineId, Locale, MessageId, MessageKind, Section, Theme, UserId,
+    Direction, LineId, Locale, MessageId, MessageKind, Section, Theme, UploadId, UserId,
 };
 
 /// The messenger behind a channel (B2).
@@ -188,6 +188,20 @@ pub struct AttachmentView {
     /// pending (being fetched from the messenger), stored, or failed.
     pub state: String,
 }
+
+/// A file uploaded to be sent, as the composer shows it before sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadView {
+    pub id: UploadId,
+    pub file_name: String,
+    pub mime_type: String,
+    pub size_bytes: i64,
+}
+
+/// The most files one message carries.
+pub const MAX_FILES_PER_MESSAGE: usize = 10;
+/// The largest file an operator may send (Telegram bots upload at most 50 MB).
+pub const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 
 /// An open dialog with its newest messages, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -93,3 +93,36 @@ pub async fn for_download(
     access.push_dialog_scope(&mut qb, "d");
     qb.build_query_as().fetch_optional(conn).await
 }
+
+/// A file of a message in a dialog on an API channel, with that channel's signing secret:
+/// what a signed link (`GET /files/{id}/signed`) may hand out.
+pub async fn for_signed_link(
+    db: impl PgExecutor<'_>,
+    id: AttachmentId,
+) -> sqlx::Result<Option<(StoredFile, String)>> {
+    let row: Option<(StoredFile, Option<String>)> = sqlx::query_as::<_, SignedRow>(
+        "SELECT a.id, d.id AS dialog_id, a.file_name, a.mime_type, a.storage_key, a.state,
+                    c.credentials->>'secret' AS secret
+               FROM attachments a
+               JOIN messages m ON m.id = a.message_id
+               JOIN dialogs d ON d.id = m.dialog_id
+               JOIN channels c ON c.id = d.channel_id AND c.kind = 'webhook'
+              WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .map(|r| (r.file, r.secret));
+    Ok(row.and_then(|(file, secret)| {
+        secret
+            .filter(|s| !s.is_empty())
+            .map(|secret| (file, secret))
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct SignedRow {
+    #[sqlx(flatten)]
+    file: StoredFile,
+    secret: Option<String>,
+}

@@ -218,6 +218,31 @@ pub async fn append(
     }
 }
 
+/// A message of files only: the dialog list shows their names ("📎 price.pdf").
+pub async fn describe_files(
+    conn: &mut PgConnection,
+    account: AccountId,
+    dialog: DialogId,
+    message: &MessageView,
+) -> sqlx::Result<()> {
+    let names: Vec<&str> = message
+        .attachments
+        .iter()
+        .map(|a| a.file_name.as_str())
+        .collect();
+    sqlx::query(
+        "UPDATE dialogs SET last_message_snippet = $3
+          WHERE account_id = $1 AND id = $2 AND last_message_id = $4",
+    )
+    .bind(account)
+    .bind(dialog)
+    .bind(snippet(&format!("📎 {}", names.join(", "))))
+    .bind(message.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The PostgreSQL channel that wakes the delivery workers when a message is queued.
 pub const OUTBOX_CHANNEL: &str = "dialogs_outbox";
 

@@ -16,6 +16,7 @@ pub mod messages;
 pub mod outbox;
 pub mod sessions;
 pub mod templates;
+pub mod uploads;
 pub mod webhooks;
 
 /// Migrations embedded in the binary, applied by `dialogs migrate` and at start-up.

@@ -33,6 +33,23 @@ pub struct Delivery {
     pub thread_subject: Option<String>,
     /// The approved WhatsApp template this message is sent as.
     pub template: Option<sqlx::types::Json<crate::domain::template::SentTemplate>>,
+    /// The message's files, in order, with what the provider already took of them.
+    pub files: sqlx::types::Json<Vec<OutboxFile>>,
+    /// The provider's id of the message's text, when an earlier attempt already sent it
+    /// (a message with files goes out in parts).
+    pub sent_external_id: Option<String>,
+}
+
+/// A file of an outgoing message.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct OutboxFile {
+    pub id: crate::domain::AttachmentId,
+    pub kind: String,
+    pub file_name: String,
+    pub mime_type: String,
+    pub storage_key: Option<String>,
+    /// Set once the provider took the part carrying this file.
+    pub external_id: Option<String>,
 }
 
 /// Claims up to `limit` due deliveries for `lease`: the oldest waiting message of each
@@ -70,7 +87,12 @@ pub async fn claim(
                   WHERE t.dialog_id = c.dialog_id AND t.direction = 'in' AND t.id < c.message_id
                     AND t.external_id IS NOT NULL
                   ORDER BY t.id DESC LIMIT 1) AS thread_external_id,
-                m.subject, m.template,
+                m.subject, m.template, m.external_id AS sent_external_id,
+                coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind,
+                            'file_name', a.file_name, 'mime_type', a.mime_type,
+                            'storage_key', a.storage_key, 'external_id', a.external_id)
+                            ORDER BY a.id)
+                           FROM attachments a WHERE a.message_id = m.id), '[]') AS files,
                 (SELECT s.subject FROM messages s
                   WHERE s.dialog_id = c.dialog_id AND s.subject IS NOT NULL
                   ORDER BY s.id LIMIT 1) AS thread_subject
@@ -84,6 +106,31 @@ pub async fn claim(
     .await
 }
 
+/// One part of a message with files was taken by the messenger: its text (`file` None)
+/// or one file. A retry resumes after it.
+pub async fn part_sent(
+    db: impl PgExecutor<'_>,
+    delivery: &Delivery,
+    file: Option<crate::domain::AttachmentId>,
+    external_id: &str,
+) -> sqlx::Result<()> {
+    match file {
+        None => sqlx::query("UPDATE messages SET channel_id = $2, external_id = $3 WHERE id = $1")
+            .bind(delivery.message_id)
+            .bind(delivery.channel_id)
+            .bind(external_id),
+        Some(file) => {
+            sqlx::query("UPDATE attachments SET external_id = $3 WHERE message_id = $1 AND id = $2")
+                .bind(delivery.message_id)
+                .bind(file)
+                .bind(external_id)
+        }
+    }
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The messenger accepted the message: record its id and drop it from the queue.
 pub async fn sent(
     conn: &mut PgConnection,
@@ -92,7 +139,7 @@ pub async fn sent(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE messages SET delivery = 'sent', delivery_error = NULL,
-                channel_id = $2, external_id = $3
+                channel_id = $2, external_id = coalesce(external_id, $3)
           WHERE id = $1 AND delivery IN ('sending', 'failed')",
     )
     .bind(delivery.message_id)

@@ -310,6 +310,7 @@ pub async fn start(
             template_id: domain::TemplateId(t.template_id),
             variables: t.variables,
         }),
+        files: Vec::new(),
     };
     let id = app::api::dialogs::start(&state.pool, &api.user, &api.access, &input).await?;
     let summary = store::dialogs::summary(&state.pool, &api.access, id)

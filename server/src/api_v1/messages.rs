@@ -238,6 +238,7 @@ pub async fn send(
         DialogId(id),
         &body.text,
         mode,
+        &[],
     )
     .await?;
     Ok((StatusCode::CREATED, Json(message.into())))

@@ -31,11 +31,13 @@ const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
 
 pub struct ApiChannel {
     http: reqwest::Client,
+    /// Where links to sent files point.
+    public_url: String,
 }
 
 impl ApiChannel {
-    pub fn new(http: reqwest::Client) -> ApiChannel {
-        ApiChannel { http }
+    pub fn new(http: reqwest::Client, public_url: String) -> ApiChannel {
+        ApiChannel { http, public_url }
     }
 
     async fn post(
@@ -85,6 +87,17 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// How long a link to a sent file works: a week.
+pub const FILE_LINK_SECONDS: i64 = 7 * 24 * 3600;
+
+/// The signature of a link to file `id` valid until `expires` (Unix seconds): hex
+/// HMAC-SHA256 of `"{id}.{expires}"` keyed with the channel's secret.
+pub fn file_signature(secret: &[u8], id: i64, expires: i64) -> String {
+    signature(secret, format!("{id}.{expires}").as_bytes())
+        .trim_start_matches("sha256=")
+        .to_owned()
 }
 
 /// Checks a `sha256=<hex>` signature in constant time.
@@ -286,12 +299,33 @@ impl ChannelAdapter for ApiChannel {
         message: &'a Outgoing,
     ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
         Box::pin(async move {
+            let secret = credential(channel, "secret")
+                .ok_or_else(|| SendError::Permanent("The channel has no secret".into()))?;
+            let expires = chrono::Utc::now().timestamp() + FILE_LINK_SECONDS;
+            let attachments: Vec<Value> = message
+                .files
+                .iter()
+                .map(|f| {
+                    json!({
+                        "file_name": f.file_name,
+                        "mime_type": f.mime_type,
+                        "size_bytes": f.bytes.len(),
+                        "url": format!(
+                            "{}/files/{}/signed?expires={expires}&signature={}",
+                            self.public_url,
+                            f.attachment_id,
+                            file_signature(secret.as_bytes(), f.attachment_id.0, expires)
+                        ),
+                    })
+                })
+                .collect();
             let body = json!({
                 "type": "message",
                 "message_id": message.idempotency_key,
                 "chat_id": message.chat,
                 "text": message.text,
                 "reply_to": message.reply_to,
+                "attachments": attachments,
             });
             let answer = self.post(channel, &message.idempotency_key, &body).await?;
             let id = answer
@@ -333,6 +367,10 @@ impl ChannelAdapter for ApiChannel {
                 .map_err(|e| transport_error("the file's server", &e))?;
             super::download(response, "The file's server", MAX_FILE_BYTES).await
         })
+    }
+
+    fn file_sending(&self) -> super::FileSending {
+        super::FileSending::Together
     }
 
     fn limits(&self) -> RateLimits {

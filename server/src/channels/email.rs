@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use http::HeaderMap;
 use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Attachment, Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -209,15 +209,29 @@ fn build(channel: &ChannelRecord, outgoing: &Outgoing) -> Result<(Message, Strin
         .from(from)
         .to(Mailbox::new(None, to))
         .subject(subject)
-        .message_id(Some(message_id.clone()))
-        .header(ContentType::TEXT_PLAIN);
+        .message_id(Some(message_id.clone()));
     if let Some(parent) = parent {
         let parent = bracketed(parent);
         builder = builder.in_reply_to(parent.clone()).references(parent);
     }
-    let email = builder
-        .body(outgoing.text.clone())
-        .map_err(|e| SendError::Permanent(format!("The email could not be built: {e}")))?;
+    let built = if outgoing.files.is_empty() {
+        builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(outgoing.text.clone())
+    } else {
+        // The text, then every file as an attachment, in one email.
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(outgoing.text.clone()));
+        for file in &outgoing.files {
+            let kind = ContentType::parse(&file.mime_type).unwrap_or_else(|_| {
+                ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
+            });
+            parts = parts
+                .singlepart(Attachment::new(file.file_name.clone()).body(file.bytes.clone(), kind));
+        }
+        builder.multipart(parts)
+    };
+    let email =
+        built.map_err(|e| SendError::Permanent(format!("The email could not be built: {e}")))?;
     Ok((email, message_id))
 }
 
@@ -563,6 +577,10 @@ impl ChannelAdapter for Email {
                 mime_type,
             })
         })
+    }
+
+    fn file_sending(&self) -> super::FileSending {
+        super::FileSending::Together
     }
 
     fn limits(&self) -> RateLimits {

@@ -52,6 +52,42 @@ pub struct Outgoing {
     pub subject: Option<String>,
     /// WhatsApp: send this approved template instead of free text.
     pub template: Option<app::domain::template::SentTemplate>,
+    /// Files to send with the text (E3): all of them for providers that take several in
+    /// one message, else one, the text being its caption.
+    pub files: Vec<OutgoingFile>,
+}
+
+/// A file an operator sends.
+#[derive(Clone)]
+pub struct OutgoingFile {
+    pub attachment_id: app::domain::AttachmentId,
+    /// `image`, `video`, `audio`, `voice` or `document`.
+    pub kind: String,
+    pub file_name: String,
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for OutgoingFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingFile")
+            .field("attachment_id", &self.attachment_id)
+            .field("kind", &self.kind)
+            .field("file_name", &self.file_name)
+            .field("mime_type", &self.mime_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// How a provider takes a message with files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileSending {
+    /// Every file in one message with the text (email, the API channel).
+    Together,
+    /// One file per provider message; the text rides along as the first file's caption when
+    /// it is at most `caption_max` characters, else it goes first on its own.
+    OneByOne { caption_max: usize },
 }
 
 /// Why a send did not succeed.
@@ -150,6 +186,9 @@ pub trait ChannelAdapter: Send + Sync {
 
     fn limits(&self) -> RateLimits;
 
+    /// How this provider takes files.
+    fn file_sending(&self) -> FileSending;
+
     /// True when the provider deduplicates sends on the idempotency key, so a send with an
     /// unclear outcome may be repeated safely.
     fn deduplicates_sends(&self) -> bool;
@@ -165,7 +204,7 @@ pub struct Channels {
 }
 
 impl Channels {
-    pub fn new(config: &ChannelsConfig) -> anyhow::Result<Channels> {
+    pub fn new(config: &ChannelsConfig, public_url: &str) -> anyhow::Result<Channels> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
@@ -181,7 +220,7 @@ impl Channels {
                 http.clone(),
                 config.whatsapp_graph_base.clone(),
             )),
-            api: Arc::new(api::ApiChannel::new(http)),
+            api: Arc::new(api::ApiChannel::new(http, public_url.to_owned())),
             email: Arc::new(email::Email::new(crate::files::FileStore::new(
                 config.files_dir.clone(),
             ))),

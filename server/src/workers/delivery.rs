@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use app::domain::ServerEvent;
-use app::store::outbox::{self, Delivery};
+use app::store::outbox::{self, Delivery, OutboxFile};
 use app::store::{events, inbound, messages};
 use sqlx::PgPool;
 use tokio::time::Instant;
 
 use super::backoff;
-use crate::channels::{Channels, Outgoing, SendError};
+use crate::channels::{Channels, FileSending, Outgoing, OutgoingFile, SendError};
+use crate::files::FileStore;
 
 /// How long a claimed delivery stays claimed; longer than any send takes.
 const LEASE: Duration = Duration::from_secs(120);
@@ -32,7 +33,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const IN_FLIGHT: usize = 64;
 
 /// Starts the worker; it ends when the pool is closed.
-pub fn spawn(pool: PgPool, channels: Channels) {
+pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
     let pacer = Arc::new(Pacer::default());
     let worker_pool = pool.clone();
     super::run_queue(
@@ -41,10 +42,15 @@ pub fn spawn(pool: PgPool, channels: Channels) {
         IN_FLIGHT,
         |pool, limit| async move { outbox::claim(&pool, limit, LEASE).await },
         move |delivery: Delivery| {
-            let (pool, channels, pacer) = (worker_pool.clone(), channels.clone(), pacer.clone());
+            let (pool, channels, pacer, files) = (
+                worker_pool.clone(),
+                channels.clone(),
+                pacer.clone(),
+                files.clone(),
+            );
             async move {
                 let message = delivery.message_id;
-                if let Err(err) = deliver(&pool, &channels, &pacer, delivery).await {
+                if let Err(err) = deliver(&pool, &channels, &pacer, &files, delivery).await {
                     // The lease runs out and the delivery is claimed again.
                     tracing::error!(message = %message, error = format!("{err:#}"), "delivery");
                 }
@@ -58,6 +64,7 @@ async fn deliver(
     pool: &PgPool,
     channels: &Channels,
     pacer: &Pacer,
+    files: &FileStore,
     delivery: Delivery,
 ) -> anyhow::Result<()> {
     let channel = inbound::channel(pool, delivery.channel_id)
@@ -95,7 +102,7 @@ async fn deliver(
     let channel_key = channel.id.to_string();
     tokio::time::sleep_until(pacer.reserve(&channel_key, limits.per_channel, Instant::now())).await;
 
-    let outgoing = Outgoing {
+    let base = Outgoing {
         chat,
         text: delivery.body.clone(),
         reply_to: delivery.reply_to_external_id.clone(),
@@ -108,11 +115,56 @@ async fn deliver(
                 .map(crate::channels::email::reply_subject)
         }),
         template: delivery.template.as_ref().map(|t| t.0.clone()),
+        files: Vec::new(),
     };
-    let started = std::time::Instant::now();
-    let outcome = adapter.send(&channel, &outgoing).await;
-    tracing::debug!(message = %delivery.message_id, elapsed_ms = started.elapsed().as_millis() as u64, ok = outcome.is_ok(), "send attempt");
-    match outcome {
+    let parts = plan(&delivery, adapter.file_sending());
+    let mut first_id = delivery
+        .sent_external_id
+        .clone()
+        .or_else(|| delivery.files.0.iter().find_map(|f| f.external_id.clone()));
+    let mut outcome = Ok(None);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            // Every part is a message to the chat: the chat's pace holds between them.
+            tokio::time::sleep_until(pacer.reserve(&chat_key, limits.per_chat, Instant::now()))
+                .await;
+        }
+        let mut outgoing = base.clone();
+        outgoing.text = part.text.clone();
+        if i > 0 {
+            outgoing.reply_to = None;
+        }
+        for file in &part.files {
+            match load(files, file).await {
+                Ok(loaded) => outgoing.files.push(loaded),
+                Err(reason) => return fail(pool, &delivery, &reason).await,
+            }
+        }
+        outcome = adapter.send(&channel, &outgoing).await;
+        match &outcome {
+            Ok(id) if !delivery.files.0.is_empty() => {
+                if let Some(id) = id {
+                    let file = part
+                        .files
+                        .first()
+                        .filter(|_| part.files.len() == 1)
+                        .map(|f| f.id);
+                    outbox::part_sent(pool, &delivery, file, id)
+                        .await
+                        .context("recording a sent part")?;
+                    first_id.get_or_insert_with(|| id.clone());
+                }
+            }
+            Ok(id) => {
+                if first_id.is_none() {
+                    first_id.clone_from(id);
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    tracing::debug!(message = %delivery.message_id, parts = parts.len(), ok = outcome.is_ok(), "send attempt");
+    match outcome.map(|_| first_id) {
         Ok(external_id) => {
             let mut tx = pool.begin().await.context("starting a transaction")?;
             outbox::sent(&mut tx, &delivery, external_id.as_deref())
@@ -148,6 +200,76 @@ async fn deliver(
             .context("rescheduling a delivery")
         }
     }
+}
+
+/// One provider message of an outgoing message: its text (maybe empty) and files.
+#[derive(Debug, Clone, PartialEq)]
+struct Part {
+    text: String,
+    files: Vec<OutboxFile>,
+}
+
+/// Splits a message into what the provider takes in one go, leaving out the parts an
+/// earlier attempt already delivered (so a retry never sends one twice).
+fn plan(delivery: &Delivery, sending: FileSending) -> Vec<Part> {
+    let text = delivery.body.clone();
+    let files = &delivery.files.0;
+    if files.is_empty() {
+        return vec![Part {
+            text,
+            files: Vec::new(),
+        }];
+    }
+    match sending {
+        FileSending::Together => vec![Part {
+            text,
+            files: files.clone(),
+        }],
+        FileSending::OneByOne { caption_max } => {
+            let mut parts = Vec::new();
+            let separate_text = !text.trim().is_empty() && text.chars().count() > caption_max;
+            if separate_text && delivery.sent_external_id.is_none() {
+                parts.push(Part {
+                    text: text.clone(),
+                    files: Vec::new(),
+                });
+            }
+            for (i, file) in files.iter().enumerate() {
+                if file.external_id.is_some() {
+                    continue;
+                }
+                let caption = if i == 0 && !separate_text {
+                    text.clone()
+                } else {
+                    String::new()
+                };
+                parts.push(Part {
+                    text: caption,
+                    files: vec![file.clone()],
+                });
+            }
+            parts
+        }
+    }
+}
+
+/// A file's bytes from the file store; Err is the reason the message fails.
+async fn load(files: &FileStore, file: &OutboxFile) -> Result<OutgoingFile, String> {
+    let key = file
+        .storage_key
+        .as_deref()
+        .ok_or_else(|| format!("The file {} is not stored", file.file_name))?;
+    let bytes = files
+        .get(key)
+        .await
+        .map_err(|e| format!("The file {} could not be read: {e:#}", file.file_name))?;
+    Ok(OutgoingFile {
+        attachment_id: file.id,
+        kind: file.kind.clone(),
+        file_name: file.file_name.clone(),
+        mime_type: file.mime_type.clone(),
+        bytes,
+    })
 }
 
 async fn fail(pool: &PgPool, delivery: &Delivery, reason: &str) -> anyhow::Result<()> {

@@ -48,6 +48,8 @@ struct Inner {
     sent: u64,
     media: HashMap<String, (String, Vec<u8>)>,
     templates: Vec<Value>,
+    /// Files uploaded to the number's media store: id → (file name, type, bytes).
+    pub uploads: HashMap<String, (String, String, Vec<u8>)>,
 }
 
 #[derive(Clone)]
@@ -78,6 +80,7 @@ impl FakeGraph {
         };
         let router = Router::new()
             .route("/{version}/{phone_number_id}/messages", post(messages))
+            .route("/{version}/{phone_number_id}/media", post(upload_media))
             .route("/{version}/{media_id}", get(media))
             .route("/{version}/{account_id}/message_templates", get(templates))
             .route("/whatsapp_business/attachments/{media_id}", get(download))
@@ -115,6 +118,16 @@ impl FakeGraph {
     /// The business account's message templates, as Meta lists them (`data` items).
     pub fn set_templates(&self, templates: Vec<Value>) {
         self.inner.lock().expect("fake state").templates = templates;
+    }
+
+    /// A file the app uploaded, by media id.
+    pub fn uploaded(&self, media_id: &str) -> Option<(String, String, Vec<u8>)> {
+        self.inner
+            .lock()
+            .expect("fake state")
+            .uploads
+            .get(media_id)
+            .cloned()
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -310,4 +323,46 @@ async fn templates(
         });
     }
     axum::Json(answer).into_response()
+}
+
+/// `POST /{version}/{phone_number_id}/media`: multipart with `messaging_product`, `type` and
+/// `file`; answers `{"id": media id}`.
+async fn upload_media(
+    State(shared): State<Shared>,
+    Path((_version, number)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !authorized(&shared, &headers) {
+        return unauthorized();
+    }
+    let Some((fields, Some((_, file_name, mime, bytes)))) =
+        super::fakes::read_multipart(&headers, body).await
+    else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "Invalid parameter",
+            "file is required",
+        );
+    };
+    if fields["messaging_product"] != "whatsapp" {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            100,
+            "Invalid parameter",
+            "messaging_product",
+        );
+    }
+    let mut inner = shared.inner.lock().expect("fake state");
+    let id = format!("media-{}", inner.uploads.len() + 1);
+    inner.uploads.insert(id.clone(), (file_name, mime, bytes));
+    inner.calls.push(Call {
+        what: "upload".into(),
+        id: number,
+        body: fields,
+        headers,
+        accepted: true,
+    });
+    axum::Json(json!({ "id": id })).into_response()
 }

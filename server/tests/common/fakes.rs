@@ -36,6 +36,41 @@ pub struct Call {
     pub headers: HeaderMap,
     /// Whether the fake did the call (false when it answered with a scripted failure).
     pub accepted: bool,
+    /// A file sent as multipart/form-data: field, file name, type, bytes.
+    pub upload: Option<(String, String, String, Vec<u8>)>,
+}
+
+/// Reads a multipart/form-data body: its text fields as a JSON object, and its file.
+pub async fn read_multipart(
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Option<(Value, Option<(String, String, String, Vec<u8>)>)> {
+    let boundary = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())?;
+    let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let mut fields = serde_json::Map::new();
+    let mut upload = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let mime = field
+                    .content_type()
+                    .map(|m| m.to_string())
+                    .unwrap_or_default();
+                let bytes = field.bytes().await.ok()?.to_vec();
+                upload = Some((name, file_name, mime, bytes));
+            }
+            None => {
+                let text = field.text().await.ok()?;
+                fields.insert(name, Value::String(text));
+            }
+        }
+    }
+    Some((Value::Object(fields), upload))
 }
 
 #[derive(Default)]
@@ -117,7 +152,10 @@ async fn telegram_method(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (body, upload) = match read_multipart(&headers, body.clone()).await {
+        Some((fields, upload)) => (fields, upload),
+        None => (serde_json::from_slice(&body).unwrap_or(Value::Null), None),
+    };
     let mut inner = inner.lock().expect("fake state");
     if bot != format!("bot{token}") {
         return (
@@ -132,6 +170,7 @@ async fn telegram_method(
         body: body.clone(),
         headers,
         accepted: failure.is_none(),
+        upload,
     });
     if let Some(failure) = failure {
         return match failure {
@@ -162,6 +201,12 @@ async fn telegram_method(
             let id = inner.next_message_id.entry(chat).or_insert(1000);
             *id += 1;
             ok(json!({"message_id": *id, "date": 1_700_000_000, "chat": {"id": body["chat_id"], "type": "private"}, "text": body["text"]}))
+        }
+        "sendPhoto" | "sendDocument" | "sendVideo" | "sendVoice" | "sendAudio" => {
+            let chat = body["chat_id"].as_str().unwrap_or_default().to_owned();
+            let id = inner.next_message_id.entry(chat.clone()).or_insert(1000);
+            *id += 1;
+            ok(json!({"message_id": *id, "date": 1_700_000_000, "chat": {"id": chat, "type": "private"}, "caption": body["caption"]}))
         }
         "deleteMessage" => ok(json!(true)),
         "getFile" => {
@@ -250,6 +295,7 @@ async fn receive(
         body: body.clone(),
         headers,
         accepted: failure.is_none(),
+        upload: None,
     });
     match failure {
         None => axum::Json(json!({"id": format!("ext-{}", inner.calls.len())})).into_response(),

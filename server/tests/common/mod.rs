@@ -47,6 +47,7 @@ impl TestApp {
                 files_dir: std::env::temp_dir()
                     .join(format!("dialogs-test-files-{}", fastrand::u64(..))),
                 workers: true,
+                public_url: None,
             },
         };
         adjust(&mut config);

@@ -159,6 +159,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                 template_id,
                 variables: variables.get_untracked(),
             }),
+            files: Vec::new(),
         };
         pending.set(true);
         let navigate = navigate.clone();

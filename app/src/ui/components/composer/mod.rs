@@ -7,7 +7,9 @@ use crate::api::messages::SendMessage;
 use crate::domain::{ComposerMode, DialogId, DialogPermissions};
 use crate::i18n::use_i18n;
 
+mod files;
 mod templates;
+pub use files::{AttachButton, ComposerFiles, FileChips};
 pub use templates::{TemplateBar, TemplateFields};
 
 /// Unsent composer text per dialog, kept for the life of the inbox page.
@@ -50,6 +52,7 @@ pub fn Composer(
         }
     });
     let textarea = NodeRef::<leptos::html::Textarea>::new();
+    let files = ComposerFiles::new();
 
     let can_send = move || permissions.can_send;
     let can_note = move || permissions.can_note;
@@ -67,6 +70,7 @@ pub fn Composer(
     Effect::new(move |_| {
         if let Some(Ok(_)) = send.value().get() {
             text.set(String::new());
+            files.clear();
             if let Some(el) = textarea.get_untracked() {
                 let _ = el.focus();
             }
@@ -83,6 +87,9 @@ pub fn Composer(
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
+            if files.uploading() {
+                return;
+            }
             let form = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
@@ -133,7 +140,19 @@ pub fn Composer(
                 }
             }
         >
-            <ActionForm action=send attr:class="dlg-composer">
+            <ActionForm
+                action=send
+                attr:class="dlg-composer"
+                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                on:drop=move |ev: leptos::ev::DragEvent| {
+                    if let Some(list) = ev.data_transfer().and_then(|d| d.files())
+                        && list.length() > 0
+                    {
+                        ev.prevent_default();
+                        files.add(list);
+                    }
+                }
+            >
                 <input
                     type="hidden"
                     name="dialog_id"
@@ -162,7 +181,9 @@ pub fn Composer(
                         }}
                     </p>
                 </Show>
+                <FileChips files />
                 <div class="dlg-composer__row">
+                    <AttachButton files />
                     <textarea
                         class=move || {
                             if is_note() {
@@ -185,11 +206,19 @@ pub fn Composer(
                         prop:value=move || text.get()
                         on:input=move |ev| text.set(event_target_value(&ev))
                         on:keydown=on_keydown
+                        on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                            if let Some(list) = ev.clipboard_data().and_then(|d| d.files())
+                                && list.length() > 0
+                            {
+                                ev.prevent_default();
+                                files.add(list);
+                            }
+                        }
                     ></textarea>
                     <button
                         type="submit"
                         class="dlg-button dlg-button--primary dlg-composer__send"
-                        disabled=move || send.pending().get()
+                        disabled=move || send.pending().get() || files.uploading()
                     >
                         {move || {
                             if is_note() { i18n.t("composer.save_note") } else { i18n.t("composer.send") }

@@ -47,6 +47,16 @@ impl FileStore {
         Ok(())
     }
 
+    /// Removes a file; one already gone is fine.
+    pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let path = self.root.join(key);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(anyhow::anyhow!("removing {}: {e}", path.display())),
+        }
+    }
+
     pub async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
         let path = self.root.join(key);
         tokio::fs::read(&path)
@@ -153,22 +163,49 @@ pub async fn upload(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    use app::domain::MAX_UPLOAD_BYTES;
     let Some(user) = user else {
         return (StatusCode::UNAUTHORIZED, "Please sign in.").into_response();
     };
-    if body.is_empty() {
-        return (StatusCode::BAD_REQUEST, "The file is empty.").into_response();
+    match keep_upload(&state, &user, &headers, &body).await {
+        Ok(view) => axum::Json(view).into_response(),
+        Err(err) => (err.status(), err.to_string()).into_response(),
     }
-    if body.len() > MAX_UPLOAD_BYTES {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "Files of up to {} MB can be sent.",
-                MAX_UPLOAD_BYTES / 1024 / 1024
-            ),
-        )
-            .into_response();
+}
+
+/// Why an upload was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("The file is empty.")]
+    Empty,
+    #[error("Files of up to {} MB can be sent.", app::domain::MAX_UPLOAD_BYTES / 1024 / 1024)]
+    TooLarge,
+    #[error("The file could not be stored. Try again.")]
+    Unavailable,
+}
+
+impl UploadError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            UploadError::Empty => StatusCode::BAD_REQUEST,
+            UploadError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UploadError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// Keeps a user's file to send: the body is the file, `Content-Type` its type and
+/// `X-File-Name` its name (percent-encoded). Shared by the web app and the REST API.
+pub async fn keep_upload(
+    state: &AppState,
+    user: &app::auth::CurrentUser,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<app::domain::UploadView, UploadError> {
+    if body.is_empty() {
+        return Err(UploadError::Empty);
+    }
+    if body.len() > app::domain::MAX_UPLOAD_BYTES {
+        return Err(UploadError::TooLarge);
     }
     let name = headers
         .get("x-file-name")
@@ -195,15 +232,11 @@ pub async fn upload(
         fastrand::u64(..),
         fastrand::u64(..)
     );
-    if let Err(err) = state.files.put(&key, &body).await {
+    if let Err(err) = state.files.put(&key, body).await {
         tracing::error!(error = format!("{err:#}"), "storing an upload");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The file could not be stored. Try again.",
-        )
-            .into_response();
+        return Err(UploadError::Unavailable);
     }
-    match app::store::uploads::create(
+    app::store::uploads::create(
         &state.pool,
         user.account_id,
         user.user_id,
@@ -213,17 +246,10 @@ pub async fn upload(
         &key,
     )
     .await
-    {
-        Ok(view) => axum::Json(view).into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "recording an upload");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The file could not be stored. Try again.",
-            )
-                .into_response()
-        }
-    }
+    .map_err(|err| {
+        tracing::error!(error = %err, "recording an upload");
+        UploadError::Unavailable
+    })
 }
 
 /// `GET /files/{id}/signed?expires=&signature=`: a file sent over an API channel, for the

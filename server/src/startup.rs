@@ -79,7 +79,6 @@ impl Application {
     pub async fn build(config: &Config, pool: PgPool) -> anyhow::Result<Application> {
         let hub = Hub::new();
         hub.listen(pool.clone()).await?;
-        crate::workers::housekeeping::spawn(pool.clone(), Duration::from_secs(3600));
         let listener = TcpListener::bind(config.leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", config.leptos.site_addr))?;
@@ -91,6 +90,7 @@ impl Application {
             .unwrap_or_else(|| format!("http://{addr}"));
         let channels = Channels::new(&config.channels, &public_url)?;
         let files = FileStore::new(&config.channels.files_dir);
+        crate::workers::housekeeping::spawn(pool.clone(), Duration::from_secs(3600), files.clone());
         if config.channels.workers {
             crate::workers::delivery::spawn(pool.clone(), channels.clone(), files.clone());
             crate::workers::files::spawn(pool.clone(), channels.clone(), files.clone());
@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .merge(
             Router::new()
                 .route("/files", post(files::upload))
+                .route("/api/v1/files", post(api_v1::files::upload))
                 .layer(middleware::from_fn_with_state(
                     app::domain::MAX_UPLOAD_BYTES,
                     limit_body,

@@ -1022,6 +1022,7 @@ async fn the_openapi_document_lists_every_route_and_each_is_served(pool: PgPool)
         ("patch", "/clients/{id}"),
         ("get", "/dialogs"),
         ("post", "/dialogs"),
+        ("post", "/files"),
         ("get", "/dialogs/{id}"),
         ("get", "/dialogs/{id}/messages"),
         ("post", "/dialogs/{id}/messages"),
@@ -1303,4 +1304,50 @@ async fn a_bot_starts_a_dialog_through_the_same_rules_as_the_web_app(pool: PgPoo
     let (status, doc) = olga.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     assert!(doc["paths"]["/dialogs"]["post"].is_object(), "documented");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_bot_uploads_a_file_and_sends_it_in_a_message(pool: PgPool) {
+    let w = world(&pool).await;
+    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.workers = false).await;
+    let token = token_for(&pool, "olga@acme.test").await;
+    let response = http()
+        .post(app.url("/api/v1/files"))
+        .bearer_auth(&token)
+        .header("content-type", "application/pdf")
+        .header("x-file-name", "offer.pdf")
+        .body(b"%PDF offer".to_vec())
+        .send()
+        .await
+        .expect("upload");
+    let (status, upload) = answer(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{upload}");
+    assert_eq!(upload["file_name"], "offer.pdf");
+    let olga = Api::new(&app, &token);
+    let (status, message) = olga
+        .post(
+            &format!("/dialogs/{}/messages", w.acme.dialog_olga),
+            json!({"files": [upload["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    assert_eq!(
+        message["attachments"][0]["file_name"], "offer.pdf",
+        "{message}"
+    );
+    // Another user's token cannot send it again, nor can anyone: it was used.
+    let (status, _) = olga
+        .post(
+            &format!("/dialogs/{}/messages", w.acme.dialog_olga),
+            json!({"files": [upload["id"]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let no_token = http()
+        .post(app.url("/api/v1/files"))
+        .body(b"x".to_vec())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
 }

@@ -525,3 +525,99 @@ async fn a_wrong_signature_is_401_and_a_malformed_body_400(pool: PgPool) {
     assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(count(&pool, "SELECT count(*) FROM messages").await, before);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn files_go_out_as_attachments_of_one_email_with_the_dialogs_subject(pool: PgPool) {
+    let w = world(&pool).await;
+    let smtp = SmtpServer::start().await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let channel = w.acme.channel_email;
+    configure(&pool, channel, smtp.port).await;
+    let admin = app.sign_in("admin@acme.test").await;
+    // Started by us, with a subject; the reply carries two files.
+    let (code, dialog) = admin
+        .call(
+            "start_dialog",
+            &[
+                ("input[line_id]", &w.acme.line_support.to_string()),
+                ("input[channel_id]", &channel.to_string()),
+                ("input[recipient]", "anna@example.com"),
+                ("input[subject]", "Your invoice #12"),
+                ("input[text]", "Dear Anna, the invoice follows."),
+            ],
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{dialog}");
+    let (first, _) = smtp.received(1).await;
+    assert_eq!(
+        header(&first, "Subject").as_deref(),
+        Some("Your invoice #12")
+    );
+
+    let mut ids = Vec::new();
+    for (name, mime, bytes) in [
+        (
+            "invoice.pdf",
+            "application/pdf",
+            b"%PDF-1.4 invoice".as_slice(),
+        ),
+        ("notes.txt", "text/plain", b"paid by card".as_slice()),
+    ] {
+        let response = http()
+            .post(app.url("/files"))
+            .header("cookie", &admin.cookie)
+            .header("content-type", mime)
+            .header("x-file-name", name)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("upload");
+        let body: Value = response.json().await.expect("json");
+        ids.push(body["id"].as_i64().expect("id").to_string());
+    }
+    let dialog = dialog.as_i64().expect("dialog").to_string();
+    let (code, message) = admin
+        .call(
+            "send_message",
+            &[
+                ("dialog_id", dialog.as_str()),
+                ("text", "Attached."),
+                ("mode", "message"),
+                ("files[0]", ids[0].as_str()),
+                ("files[1]", ids[1].as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{message}");
+    let (raw, _) = smtp.received(2).await;
+    assert_eq!(smtp.count(), 2, "one email for the text and both files");
+    assert_eq!(
+        header(&raw, "Subject").as_deref(),
+        Some("Re: Your invoice #12")
+    );
+    let parsed = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("a MIME email");
+    assert_eq!(
+        parsed.body_text(0).as_deref().map(str::trim),
+        Some("Attached.")
+    );
+    let files: Vec<(String, Vec<u8>)> = parsed
+        .attachments()
+        .map(|a| {
+            (
+                mail_parser::MimeHeaders::attachment_name(a)
+                    .unwrap_or_default()
+                    .to_owned(),
+                a.contents().to_vec(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        vec![
+            ("invoice.pdf".to_owned(), b"%PDF-1.4 invoice".to_vec()),
+            ("notes.txt".to_owned(), b"paid by card".to_vec()),
+        ]
+    );
+}

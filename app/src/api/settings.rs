@@ -219,6 +219,8 @@ pub async fn connect_channel(
             let channel =
                 crate::store::lines::connect_channel(&state.pool, user.account_id, &new, &secret)
                     .await?;
+            // A mailbox to read: the pollers pick it up at once, and Settings shows it.
+            crate::store::mail::track_new(&state.pool).await?;
             tracing::info!(channel = %channel, kind = new.kind.as_str(), line = %new.line_id, "channel connected");
             let path = match new.kind {
                 crate::domain::ChannelKind::Webhook => "api",

@@ -272,6 +272,9 @@ pub struct NewDialog {
     /// WhatsApp only: an approved template to open the conversation with (WhatsApp delivers
     /// free text only within 24 hours of the client's last message).
     pub template: Option<TemplateChoice>,
+    /// Ids from `POST /files` sent with the first message.
+    #[serde(default)]
+    pub files: Vec<i64>,
 }
 
 /// Starts a dialog with a client and sends its first message.
@@ -310,7 +313,7 @@ pub async fn start(
             template_id: domain::TemplateId(t.template_id),
             variables: t.variables,
         }),
-        files: Vec::new(),
+        files: body.files.into_iter().map(domain::UploadId).collect(),
     };
     let id = app::api::dialogs::start(&state.pool, &api.user, &api.access, &input).await?;
     let summary = store::dialogs::summary(&state.pool, &api.access, id)

@@ -160,10 +160,14 @@ pub enum NewMessageKind {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
-    /// 1–20,000 characters after trimming.
+    /// Up to 20,000 characters after trimming; may be empty when `files` are sent.
+    #[serde(default)]
     pub text: String,
     #[serde(default)]
     pub kind: NewMessageKind,
+    /// Ids from `POST /files` (up to 10), sent with the text.
+    #[serde(default)]
+    pub files: Vec<i64>,
 }
 
 /// The newest messages of a dialog, oldest first.
@@ -238,7 +242,11 @@ pub async fn send(
         DialogId(id),
         &body.text,
         mode,
-        &[],
+        &body
+            .files
+            .iter()
+            .map(|id| app::domain::UploadId(*id))
+            .collect::<Vec<_>>(),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(message.into())))

@@ -10,6 +10,7 @@
 pub mod channels;
 pub mod clients;
 pub mod dialogs;
+pub mod files;
 pub mod lines;
 pub mod messages;
 pub mod openapi;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{ErrorBody, channels, clients, dialogs, lines, messages, webhooks};
+use super::{ErrorBody, channels, clients, dialogs, files, lines, messages, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,7 @@ use super::{ErrorBody, channels, clients, dialogs, lines, messages, webhooks};
         dialogs::start,
         messages::list,
         messages::send,
+        files::upload,
         webhooks::list,
         webhooks::create,
         webhooks::get,

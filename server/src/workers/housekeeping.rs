@@ -66,12 +66,29 @@ pub async fn sweep(pool: &PgPool) -> sqlx::Result<Swept> {
     })
 }
 
+/// Forgets uploads no message took within a day, and deletes their files.
+pub async fn sweep_uploads(
+    pool: &PgPool,
+    files: &crate::files::FileStore,
+) -> anyhow::Result<usize> {
+    let keys = app::store::uploads::prune(pool).await?;
+    for key in &keys {
+        files.delete(key).await?;
+    }
+    Ok(keys.len())
+}
+
 /// Runs `sweep` every `every`, logging failures; ends with the process.
-pub fn spawn(pool: PgPool, every: Duration) {
+pub fn spawn(pool: PgPool, every: Duration, files: crate::files::FileStore) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
+            match sweep_uploads(&pool, &files).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(uploads = n, "unsent uploads removed"),
+                Err(err) => tracing::warn!(error = format!("{err:#}"), "removing unsent uploads"),
+            }
             match sweep(&pool).await {
                 Ok(swept) if swept != Swept::default() => tracing::info!(?swept, "housekeeping"),
                 Ok(_) => {}

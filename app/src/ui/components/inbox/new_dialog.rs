@@ -12,7 +12,7 @@ use crate::domain::{ChannelId, ChannelKind, LineId, TemplateId, UserId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::realtime::use_realtime;
-use crate::ui::components::composer::TemplateFields;
+use crate::ui::components::composer::{AttachButton, ComposerFiles, FileChips, TemplateFields};
 
 /// The button that opens the form.
 #[component]
@@ -110,6 +110,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
     let variables = RwSignal::new(Vec::<String>::new());
     let error = RwSignal::new(None::<(String, String)>);
     let pending = RwSignal::new(false);
+    let files = ComposerFiles::new();
 
     let channels = move || {
         options.with_value(|o| {
@@ -159,7 +160,12 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                 template_id,
                 variables: variables.get_untracked(),
             }),
-            files: Vec::new(),
+            // A template goes alone.
+            files: if template.get_untracked().is_some() {
+                Vec::new()
+            } else {
+                files.ready()
+            },
         };
         pending.set(true);
         let navigate = navigate.clone();
@@ -340,6 +346,11 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                     ></textarea>
                     {field_error("text")}
                 </label>
+                <div class="dlg-start__files">
+                    <AttachButton files />
+                    <FileChips files />
+                </div>
+                {field_error("files")}
             </Show>
     }
     .into_any();
@@ -357,7 +368,11 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                 <button type="button" class="dlg-button" on:click=move |_| close.run(())>
                     {move || i18n.t("start.cancel")}
                 </button>
-                <button type="submit" class="dlg-button dlg-button--primary" disabled=move || pending.get()>
+                <button
+                    type="submit"
+                    class="dlg-button dlg-button--primary"
+                    disabled=move || pending.get() || files.uploading()
+                >
                     {move || i18n.t("start.submit")}
                 </button>
             </div>

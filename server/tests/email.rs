@@ -284,11 +284,8 @@ async fn replies_go_out_over_smtp_from_the_channel_to_the_client(pool: PgPool) {
         Some("\"Acme Help\" <help@acme.test>")
     );
     assert_eq!(header(&raw, "To").as_deref(), Some("anna@example.com"));
-    // The reply threads under the client's email it follows.
-    assert_eq!(
-        header(&raw, "Subject").as_deref(),
-        Some("Re: Your request to Acme")
-    );
+    // The reply threads under the client's email it follows, answering its subject.
+    assert_eq!(header(&raw, "Subject").as_deref(), Some("Re: Order 1042"));
     assert_eq!(
         header(&raw, "In-Reply-To").as_deref(),
         Some("<in-1@example.com>")

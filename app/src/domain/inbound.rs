@@ -36,6 +36,8 @@ pub struct InboundMessage {
     pub text: String,
     pub attachments: Vec<InboundAttachment>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// An email's subject (replies answer it).
+    pub subject: Option<String>,
 }
 
 /// The conversation a message belongs to: a person, or a group chat.
@@ -178,6 +180,7 @@ mod tests {
             text: String::new(),
             attachments: vec![file; 100],
             sent_at: None,
+            subject: None,
         };
         assert_eq!(message.body().chars().count(), MAX_BODY_CHARS);
     }
@@ -197,6 +200,7 @@ mod tests {
                 source: "x".into(),
             }],
             sent_at: None,
+            subject: None,
         };
         assert_eq!(message.body(), "invoice.pdf");
     }

@@ -111,7 +111,7 @@ pub async fn store_message(
                 sender_name: sender_name.as_deref(),
                 sent_at: message.sent_at,
             }),
-            subject: None,
+            subject: message.subject.as_deref(),
             template: None,
         },
     )

@@ -234,6 +234,7 @@ impl MessageIn {
             text: self.text,
             attachments,
             sent_at: self.sent_at,
+            subject: None,
         })
     }
 }

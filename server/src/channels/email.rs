@@ -383,6 +383,10 @@ pub fn parse_email(raw: &[u8]) -> Result<InboundMessage, WebhookError> {
         text,
         attachments,
         sent_at,
+        subject: message
+            .subject()
+            .map(|s| app::domain::inbound::cut(s.trim(), 500))
+            .filter(|s| !s.is_empty() && !s.contains(['\r', '\n'])),
     })
 }
 

@@ -411,6 +411,7 @@ impl Message {
             sent_at: self
                 .date
                 .and_then(|d| DateTime::<Utc>::from_timestamp(d, 0)),
+            subject: None,
         }
     }
 }

@@ -702,6 +702,7 @@ impl Message {
             text,
             attachments,
             sent_at: unix_time(self.timestamp.as_ref()),
+            subject: None,
         })
     }
 }

@@ -1,4 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
+import { signIn, SHOTS } from './support';
 import { spawn, execFileSync, ChildProcessWithoutNullStreams } from 'child_process';
 import * as readline from 'readline';
 
@@ -6,20 +7,8 @@ import * as readline from 'readline';
 // reach the app as real Telegram webhooks, the operator's replies reach it through the Bot
 // API protocol. Needs DIALOGS_E2E_DATABASE_URL and DIALOGS_BIN (set by .ci/e2e).
 
-const PASSWORD = 'dialogs-demo';
-const SHOTS = 'screenshots';
 const DATABASE_URL = process.env.DIALOGS_E2E_DATABASE_URL ?? '';
 const BIN = process.env.DIALOGS_BIN ?? '../target/release/dialogs';
-
-async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await page.locator('body[data-hydrated]').waitFor();
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/dialogs/);
-  await page.locator('body[data-hydrated]').waitFor();
-}
 
 /** The fake client process, with a way to wait for what it prints. */
 class FakeClient {

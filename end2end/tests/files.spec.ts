@@ -1,22 +1,11 @@
 import { test, expect, Page } from '@playwright/test';
+import { signIn, SHOTS } from './support';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-const PASSWORD = 'dialogs-demo';
-const SHOTS = 'screenshots';
 // A 1×1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
-
-async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await page.locator('body[data-hydrated]').waitFor();
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/dialogs/);
-  await page.locator('body[data-hydrated]').waitFor();
-}
 
 test('an operator attaches a photo and a document and sends them with a caption', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } });

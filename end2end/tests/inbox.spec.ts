@@ -1,18 +1,7 @@
 import { test, expect, Page, Browser } from '@playwright/test';
+import { signIn, SHOTS } from './support';
 
-const PASSWORD = 'dialogs-demo';
 const SECOND = process.env.DIALOGS_E2E_URL2 ?? 'http://127.0.0.1:3111';
-const SHOTS = 'screenshots';
-
-async function signIn(page: Page, email: string, base = '') {
-  await page.goto(`${base}/login`);
-  await page.locator('body[data-hydrated]').waitFor();
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/dialogs/);
-  await page.locator('body[data-hydrated]').waitFor();
-}
 
 async function newContext(browser: Browser, options = {}) {
   return browser.newContext({ colorScheme: 'light', ...options });

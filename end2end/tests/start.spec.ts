@@ -1,17 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
+import { signIn, SHOTS } from './support';
 
-const PASSWORD = 'dialogs-demo';
-const SHOTS = 'screenshots';
-
-async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await page.locator('body[data-hydrated]').waitFor();
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/dialogs/);
-  await page.locator('body[data-hydrated]').waitFor();
-}
 
 async function openForm(page: Page) {
   await page.getByRole('button', { name: 'New dialog' }).click();

@@ -560,16 +560,7 @@ async fn files_go_out_as_attachments_of_one_email_with_the_dialogs_subject(pool:
         ),
         ("notes.txt", "text/plain", b"paid by card".as_slice()),
     ] {
-        let response = http()
-            .post(app.url("/files"))
-            .header("cookie", &admin.cookie)
-            .header("content-type", mime)
-            .header("x-file-name", name)
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .expect("upload");
-        let body: Value = response.json().await.expect("json");
+        let (_, body) = admin.upload(name, mime, bytes).await;
         ids.push(body["id"].as_i64().expect("id").to_string());
     }
     let dialog = dialog.as_i64().expect("dialog").to_string();

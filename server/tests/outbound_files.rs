@@ -14,38 +14,8 @@ use sqlx::PgPool;
 
 const PNG: &[u8] = b"\\x89PNG\\r\\n\\x1a\\n-a-tiny-picture-";
 
-async fn upload(
-    app: &TestApp,
-    session: &Session,
-    name: &str,
-    mime: &str,
-    bytes: &[u8],
-) -> (StatusCode, Value) {
-    let response = http()
-        .post(app.url("/files"))
-        .header("cookie", &session.cookie)
-        .header("content-type", mime)
-        .header("x-file-name", name)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .expect("upload");
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-async fn uploaded(
-    app: &TestApp,
-    session: &Session,
-    name: &str,
-    mime: &str,
-    bytes: &[u8],
-) -> String {
-    let (status, body) = upload(app, session, name, mime, bytes).await;
+async fn uploaded(session: &Session, name: &str, mime: &str, bytes: &[u8]) -> String {
+    let (status, body) = session.upload(name, mime, bytes).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["id"].as_i64().expect("upload id").to_string()
 }
@@ -93,9 +63,8 @@ async fn a_photo_and_a_document_go_to_telegram_as_multipart_with_the_text_as_cap
     let admin = app.sign_in("admin@acme.test").await;
     let dialog = telegram_dialog(&app, &w, 7001).await;
 
-    let photo = uploaded(&app, &admin, "photo.png", "image/png", PNG).await;
+    let photo = uploaded(&admin, "photo.png", "image/png", PNG).await;
     let pdf = uploaded(
-        &app,
         &admin,
         "%D0%9F%D1%80%D0%B0%D0%B9%D1%81.pdf",
         "application/pdf",
@@ -167,8 +136,8 @@ async fn a_provider_failing_on_the_second_file_resumes_without_resending_the_fir
     let app = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = base).await;
     let admin = app.sign_in("admin@acme.test").await;
     let dialog = telegram_dialog(&app, &w, 7002).await;
-    let a = uploaded(&app, &admin, "a.pdf", "application/pdf", b"first").await;
-    let b = uploaded(&app, &admin, "b.pdf", "application/pdf", b"second").await;
+    let a = uploaded(&admin, "a.pdf", "application/pdf", b"first").await;
+    let b = uploaded(&admin, "b.pdf", "application/pdf", b"second").await;
     // A long text goes on its own first; then each file.
     let long = "x".repeat(1500);
     let (status, message) = send(&admin, dialog, &long, &[&a, &b]).await;
@@ -243,14 +212,7 @@ async fn whatsapp_takes_an_upload_then_the_message_by_media_id(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::OK, "{dialog}");
     let dialog = dialog.as_i64().expect("dialog");
-    let pdf = uploaded(
-        &app,
-        &admin,
-        "invoice.pdf",
-        "application/pdf",
-        b"%PDF invoice",
-    )
-    .await;
+    let pdf = uploaded(&admin, "invoice.pdf", "application/pdf", b"%PDF invoice").await;
     let (status, message) = send(&admin, dialog, "", &[&pdf]).await;
     assert_eq!(status, StatusCode::OK, "{message}");
     assert_eq!(message["body"], "");
@@ -311,7 +273,7 @@ async fn the_api_channel_gets_signed_links_that_expire_and_cannot_be_forged(pool
         .await;
     assert_eq!(status, StatusCode::OK, "{dialog}");
     let dialog = dialog.as_i64().expect("dialog");
-    let file = uploaded(&app, &admin, "scan.jpg", "image/jpeg", b"jpeg bytes").await;
+    let file = uploaded(&admin, "scan.jpg", "image/jpeg", b"jpeg bytes").await;
     let (status, message) = send(&admin, dialog, "The scan", &[&file]).await;
     assert_eq!(status, StatusCode::OK, "{message}");
     let id = message["id"].as_i64().expect("id");
@@ -388,10 +350,12 @@ async fn uploads_are_checked_and_only_their_owner_may_send_them(pool: PgPool) {
         .await
         .expect("upload");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let (status, _) = upload(&app, &admin, "empty.txt", "text/plain", b"").await;
+    let (status, _) = admin.upload("empty.txt", "text/plain", b"").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let big = vec![0u8; app::domain::MAX_UPLOAD_BYTES + 1];
-    let (status, body) = upload(&app, &admin, "big.bin", "application/octet-stream", &big).await;
+    let (status, body) = admin
+        .upload("big.bin", "application/octet-stream", &big)
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM uploads")
@@ -402,7 +366,7 @@ async fn uploads_are_checked_and_only_their_owner_may_send_them(pool: PgPool) {
     );
 
     // Another user's upload, an unknown id: not found, and nothing is written.
-    let mine = uploaded(&app, &admin, "../../etc/passwd", "text/plain", b"secret").await;
+    let mine = uploaded(&admin, "../../etc/passwd", "text/plain", b"secret").await;
     let name: String = sqlx::query_scalar("SELECT file_name FROM uploads")
         .fetch_one(&pool)
         .await

@@ -27,10 +27,7 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
             let channels = lines::channels(&state.pool, user.account_id)
                 .await?
                 .into_iter()
-                .filter(|c| match c.line_id {
-                    Some(line) => access.can_admin_line(line),
-                    None => can_create,
-                })
+                .filter(|c| access.can_admin_channel(c.line_id))
                 .map(|c| crate::domain::settings::ChannelSettings {
                     id: c.id,
                     kind: c.kind,
@@ -157,11 +154,7 @@ pub async fn set_channel(
                 .into_iter()
                 .find(|c| c.id == channel_id)
                 .ok_or(AppError::NotFound)?;
-            let may = |line: Option<LineId>| match line {
-                Some(line) => access.can_admin_line(line),
-                None => access.can_create_lines(),
-            };
-            if !may(channel.line_id) || !may(line_id) {
+            if !access.can_admin_channel(channel.line_id) || !access.can_admin_channel(line_id) {
                 return Err(AppError::Forbidden);
             }
             if let Some(line) = line_id {
@@ -250,11 +243,7 @@ pub async fn receive_mail_now(channel_id: ChannelId) -> Result<(), AppError> {
                 .into_iter()
                 .find(|c| c.id == channel_id)
                 .ok_or(AppError::NotFound)?;
-            let may = match channel.line_id {
-                Some(line) => access.can_admin_line(line),
-                None => access.can_create_lines(),
-            };
-            if !may {
+            if !access.can_admin_channel(channel.line_id) {
                 return Err(AppError::Forbidden);
             }
             let mut tx = state.pool.begin().await?;

@@ -100,6 +100,16 @@ impl Access {
         self.can_view_line(line) && (self.role.is_admin() || self.rights(line).send)
     }
 
+    /// May this user change a channel on this line (or on none): its line, on/off, reading
+    /// its mailbox now? Those who administer the line; a channel on no line, owners and
+    /// admins.
+    pub fn can_admin_channel(&self, line: Option<LineId>) -> bool {
+        match line {
+            Some(line) => self.can_admin_line(line),
+            None => self.can_create_lines(),
+        }
+    }
+
     /// Owners and admins create lines and connect channels (B1).
     pub fn can_create_lines(&self) -> bool {
         self.role.is_admin()

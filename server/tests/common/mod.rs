@@ -156,6 +156,25 @@ impl Session {
         (status, value)
     }
 
+    /// Uploads a file to send (`POST /files`); returns status and JSON body.
+    pub async fn upload(&self, name: &str, mime: &str, bytes: &[u8]) -> (StatusCode, Value) {
+        let response = http()
+            .post(format!("{}/files", self.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", mime)
+            .header("x-file-name", name)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("uploading a file");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         http()
             .get(format!("{}{}", self.base, path))

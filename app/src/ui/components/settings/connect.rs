@@ -87,6 +87,34 @@ pub fn ConnectChannel(
         }
     };
 
+    // Encryption of a mail connection: the default first, then the other, then none.
+    let tls_select = move |field: &'static str,
+                           label: &'static str,
+                           order: [&'static str; 2],
+                           set: fn(&mut ChannelForm, String)| {
+        let option = |value: &'static str| {
+            let text = if value == "tls" { "TLS" } else { "STARTTLS" };
+            view! { <option value=value>{text}</option> }
+        };
+        view! {
+            <label class="dlg-field dlg-connect__field">
+                <span class="dlg-field__label">{move || i18n.t(label)}</span>
+                <select
+                    class="dlg-input"
+                    name=field
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        form.update(|f| set(f, value));
+                    }
+                >
+                    {option(order[0])}
+                    {option(order[1])}
+                    <option value="none">{move || i18n.t("settings.email.no_tls")}</option>
+                </select>
+            </label>
+        }
+    };
+
     let whatsapp = move || {
         view! {
             {input("phone_number_id", "settings.wa.phone_number_id", "text", "1065550001", |f| &f.phone_number_id, |f, v| f.phone_number_id = v)}
@@ -102,42 +130,14 @@ pub fn ConnectChannel(
             {input("from_name", "settings.email.from_name", "text", "Shop support", |f| &f.from_name, |f, v| f.from_name = v)}
             {input("smtp_host", "settings.email.smtp_host", "text", "smtp.example.com", |f| &f.smtp_host, |f, v| f.smtp_host = v)}
             {input("smtp_port", "settings.email.smtp_port", "text", "587", |f| &f.smtp_port, |f, v| f.smtp_port = v)}
-            <label class="dlg-field dlg-connect__field">
-                <span class="dlg-field__label">{move || i18n.t("settings.email.smtp_tls")}</span>
-                <select
-                    class="dlg-input"
-                    name="smtp_tls"
-                    on:change=move |ev| {
-                        let value = event_target_value(&ev);
-                        form.update(|f| f.smtp_tls = value);
-                    }
-                >
-                    <option value="starttls">"STARTTLS"</option>
-                    <option value="tls">"TLS"</option>
-                    <option value="none">{move || i18n.t("settings.email.no_tls")}</option>
-                </select>
-            </label>
+            {tls_select("smtp_tls", "settings.email.smtp_tls", ["starttls", "tls"], |f, v| f.smtp_tls = v)}
             {input("smtp_username", "settings.email.smtp_username", "text", "", |f| &f.smtp_username, |f, v| f.smtp_username = v)}
             {input("smtp_password", "settings.email.smtp_password", "password", "", |f| &f.smtp_password, |f, v| f.smtp_password = v)}
             {input("default_subject", "settings.email.default_subject", "text", "", |f| &f.default_subject, |f, v| f.default_subject = v)}
             <p class="dlg-field__hint dlg-connect__note">{move || i18n.t("settings.email.imap_hint")}</p>
             {input("imap_host", "settings.email.imap_host", "text", "imap.example.com", |f| &f.imap_host, |f, v| f.imap_host = v)}
             {input("imap_port", "settings.email.imap_port", "text", "993", |f| &f.imap_port, |f, v| f.imap_port = v)}
-            <label class="dlg-field dlg-connect__field">
-                <span class="dlg-field__label">{move || i18n.t("settings.email.imap_tls")}</span>
-                <select
-                    class="dlg-input"
-                    name="imap_tls"
-                    on:change=move |ev| {
-                        let value = event_target_value(&ev);
-                        form.update(|f| f.imap_tls = value);
-                    }
-                >
-                    <option value="tls">"TLS"</option>
-                    <option value="starttls">"STARTTLS"</option>
-                    <option value="none">{move || i18n.t("settings.email.no_tls")}</option>
-                </select>
-            </label>
+            {tls_select("imap_tls", "settings.email.imap_tls", ["tls", "starttls"], |f, v| f.imap_tls = v)}
             {input("imap_username", "settings.email.imap_username", "text", "", |f| &f.imap_username, |f, v| f.imap_username = v)}
             {input("imap_password", "settings.email.imap_password", "password", "", |f| &f.imap_password, |f, v| f.imap_password = v)}
             {input("imap_folder", "settings.email.imap_folder", "text", "INBOX", |f| &f.imap_folder, |f, v| f.imap_folder = v)}

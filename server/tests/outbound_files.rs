@@ -34,6 +34,32 @@ async fn send(session: &Session, dialog: i64, text: &str, files: &[&str]) -> (St
     session.call("send_message", &args).await
 }
 
+/// Starts a dialog on Sales through `channel` with `recipient`; returns its id.
+async fn started(session: &Session, line: i64, channel: i64, recipient: &str) -> i64 {
+    let (status, dialog) = session
+        .call(
+            "start_dialog",
+            &[
+                ("input[line_id]", &line.to_string()),
+                ("input[channel_id]", &channel.to_string()),
+                ("input[recipient]", recipient),
+                ("input[text]", "Hello"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{dialog}");
+    dialog.as_i64().expect("dialog")
+}
+
+/// Waits until a message is marked sent.
+async fn sent_out(app: &TestApp, id: i64) {
+    app.wait_for(
+        &format!("SELECT count(*) FROM messages WHERE id = {id} AND delivery = 'sent'"),
+        1,
+    )
+    .await;
+}
+
 async fn telegram_dialog(app: &TestApp, w: &common::World, chat: i64) -> i64 {
     let (status, body) = app
         .telegram_webhook(
@@ -81,11 +107,7 @@ async fn a_photo_and_a_document_go_to_telegram_as_multipart_with_the_text_as_cap
         .collect();
     assert_eq!(names, vec!["photo.png", "Прайс.pdf"]);
     let id = message["id"].as_i64().expect("id");
-    app.wait_for(
-        &format!("SELECT count(*) FROM messages WHERE id = {id} AND delivery = 'sent'"),
-        1,
-    )
-    .await;
+    sent_out(&app, id).await;
 
     let calls: Vec<_> = fake
         .calls()
@@ -151,11 +173,7 @@ async fn a_provider_failing_on_the_second_file_resumes_without_resending_the_fir
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     fake.fail_next([Failure::ServerError, Failure::ServerError]);
-    app.wait_for(
-        &format!("SELECT count(*) FROM messages WHERE id = {id} AND delivery = 'sent'"),
-        1,
-    )
-    .await;
+    sent_out(&app, id).await;
     let accepted: Vec<(String, Option<String>)> = fake
         .calls()
         .into_iter()
@@ -199,29 +217,13 @@ async fn whatsapp_takes_an_upload_then_the_message_by_media_id(pool: PgPool) {
     .await
     .expect("channel");
     let admin = app.sign_in("admin@acme.test").await;
-    let (status, dialog) = admin
-        .call(
-            "start_dialog",
-            &[
-                ("input[line_id]", &w.acme.line_sales.to_string()),
-                ("input[channel_id]", &channel.to_string()),
-                ("input[recipient]", "+7 916 555-44-33"),
-                ("input[text]", "Your invoice"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{dialog}");
-    let dialog = dialog.as_i64().expect("dialog");
+    let dialog = started(&admin, w.acme.line_sales, channel, "+7 916 555-44-33").await;
     let pdf = uploaded(&admin, "invoice.pdf", "application/pdf", b"%PDF invoice").await;
     let (status, message) = send(&admin, dialog, "", &[&pdf]).await;
     assert_eq!(status, StatusCode::OK, "{message}");
     assert_eq!(message["body"], "");
     let id = message["id"].as_i64().expect("id");
-    app.wait_for(
-        &format!("SELECT count(*) FROM messages WHERE id = {id} AND delivery = 'sent'"),
-        1,
-    )
-    .await;
+    sent_out(&app, id).await;
     let sent = fake.sent();
     let document = sent.last().expect("the document message");
     assert_eq!(document["type"], "document");
@@ -260,28 +262,12 @@ async fn the_api_channel_gets_signed_links_that_expire_and_cannot_be_forged(pool
     .await
     .expect("channel");
     let admin = app.sign_in("admin@acme.test").await;
-    let (status, dialog) = admin
-        .call(
-            "start_dialog",
-            &[
-                ("input[line_id]", &w.acme.line_sales.to_string()),
-                ("input[channel_id]", &channel.to_string()),
-                ("input[recipient]", "visitor-1"),
-                ("input[text]", "Hello"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{dialog}");
-    let dialog = dialog.as_i64().expect("dialog");
+    let dialog = started(&admin, w.acme.line_sales, channel, "visitor-1").await;
     let file = uploaded(&admin, "scan.jpg", "image/jpeg", b"jpeg bytes").await;
     let (status, message) = send(&admin, dialog, "The scan", &[&file]).await;
     assert_eq!(status, StatusCode::OK, "{message}");
     let id = message["id"].as_i64().expect("id");
-    app.wait_for(
-        &format!("SELECT count(*) FROM messages WHERE id = {id} AND delivery = 'sent'"),
-        1,
-    )
-    .await;
+    sent_out(&app, id).await;
     let call = receiver
         .calls()
         .into_iter()

@@ -149,10 +149,8 @@ pub async fn set_channel(
     crate::error::respond(
         async move {
             let (state, user, access) = crate::auth::authorize().await?;
-            let channel = crate::store::lines::channels(&state.pool, user.account_id)
+            let channel = crate::store::lines::channel(&state.pool, user.account_id, channel_id)
                 .await?
-                .into_iter()
-                .find(|c| c.id == channel_id)
                 .ok_or(AppError::NotFound)?;
             if !access.can_admin_channel(channel.line_id) || !access.can_admin_channel(line_id) {
                 return Err(AppError::Forbidden);
@@ -238,10 +236,8 @@ pub async fn receive_mail_now(channel_id: ChannelId) -> Result<(), AppError> {
     crate::error::respond(
         async move {
             let (state, user, access) = crate::auth::authorize().await?;
-            let channel = crate::store::lines::channels(&state.pool, user.account_id)
+            let channel = crate::store::lines::channel(&state.pool, user.account_id, channel_id)
                 .await?
-                .into_iter()
-                .find(|c| c.id == channel_id)
                 .ok_or(AppError::NotFound)?;
             if !access.can_admin_channel(channel.line_id) {
                 return Err(AppError::Forbidden);

@@ -50,6 +50,22 @@ pub async fn channels(
     .await
 }
 
+/// One channel of the account without its settings and secrets, or None.
+pub async fn channel(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    id: ChannelId,
+) -> sqlx::Result<Option<ChannelSummary>> {
+    sqlx::query_as(
+        "SELECT id, kind, name, line_id, enabled, created_at FROM channels
+          WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 /// Every line of the account with its B4 settings, by name; the caller keeps those the user
 /// administers.
 pub async fn settings(

@@ -399,3 +399,50 @@ async fn uploads_are_checked_and_only_their_owner_may_send_them(pool: PgPool) {
     let (status, _) = send(&admin, w.acme.dialog_admin, "again", &[&mine]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_text_longer_than_telegram_takes_goes_in_pieces_each_once(pool: PgPool) {
+    let w = world(&pool).await;
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let base = fake.base();
+    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = base).await;
+    let admin = app.sign_in("admin@acme.test").await;
+    let dialog = telegram_dialog(&app, &w, 7003).await;
+    let text = format!(
+        "{}\n{}\n{}",
+        "Первая часть. ".repeat(250),
+        "Second part. ".repeat(300),
+        "Third part. ".repeat(300)
+    );
+    let (status, message) = send(&admin, dialog, &text, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{message}");
+    let id = message["id"].as_i64().expect("id");
+    // The second piece meets a server error once; the first is not sent again.
+    for _ in 0..200 {
+        if fake.calls().iter().any(|c| c.method == "sendMessage") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    fake.fail_next([Failure::ServerError]);
+    sent_out(&app, id).await;
+    let pieces = fake.sent_texts();
+    assert_eq!(
+        pieces.len(),
+        3,
+        "{:?}",
+        pieces.iter().map(|p| p.chars().count()).collect::<Vec<_>>()
+    );
+    assert!(pieces.iter().all(|p| p.chars().count() <= 4096));
+    assert!(pieces[0].starts_with("Первая часть."));
+    assert!(pieces[2].ends_with("Third part."));
+    let joined: String = pieces.concat().split_whitespace().collect();
+    let original: String = text.split_whitespace().collect();
+    assert_eq!(joined, original, "nothing lost, nothing repeated");
+    let stored: i32 = sqlx::query_scalar("SELECT text_parts_sent FROM messages WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .expect("parts");
+    assert_eq!(stored, 3);
+}

@@ -38,6 +38,8 @@ pub struct Delivery {
     /// The provider's id of the message's text, when an earlier attempt already sent it
     /// (a message with files goes out in parts).
     pub sent_external_id: Option<String>,
+    /// Pieces of a long text an earlier attempt already sent.
+    pub text_parts_sent: i32,
 }
 
 /// A file of an outgoing message.
@@ -87,7 +89,7 @@ pub async fn claim(
                   WHERE t.dialog_id = c.dialog_id AND t.direction = 'in' AND t.id < c.message_id
                     AND t.external_id IS NOT NULL
                   ORDER BY t.id DESC LIMIT 1) AS thread_external_id,
-                m.subject, m.template, m.external_id AS sent_external_id,
+                m.subject, m.template, m.external_id AS sent_external_id, m.text_parts_sent,
                 coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind,
                             'file_name', a.file_name, 'mime_type', a.mime_type,
                             'storage_key', a.storage_key, 'external_id', a.external_id)
@@ -106,20 +108,43 @@ pub async fn claim(
     .await
 }
 
-/// One part of a message with files was taken by the messenger: its text (`file` None)
-/// or one file. A retry resumes after it.
+/// What a part of a message carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentPart {
+    /// Pieces of the text, this many taken so far.
+    Text(i32),
+    /// One file (maybe with the text as its caption).
+    File(crate::domain::AttachmentId),
+    /// Several files with the text, in one message (email, the API channel).
+    Files,
+}
+
+/// One part of a message sent in several was taken by the messenger. A retry resumes
+/// after it.
 pub async fn part_sent(
     db: impl PgExecutor<'_>,
     delivery: &Delivery,
-    file: Option<crate::domain::AttachmentId>,
+    part: SentPart,
     external_id: &str,
 ) -> sqlx::Result<()> {
-    match file {
-        None => sqlx::query("UPDATE messages SET channel_id = $2, external_id = $3 WHERE id = $1")
-            .bind(delivery.message_id)
-            .bind(delivery.channel_id)
-            .bind(external_id),
-        Some(file) => {
+    match part {
+        SentPart::Text(pieces) => sqlx::query(
+            "UPDATE messages SET channel_id = $2, external_id = coalesce(external_id, $3),
+                    text_parts_sent = greatest(text_parts_sent, $4)
+              WHERE id = $1",
+        )
+        .bind(delivery.message_id)
+        .bind(delivery.channel_id)
+        .bind(external_id)
+        .bind(pieces),
+        SentPart::Files => sqlx::query(
+            "UPDATE messages SET channel_id = $2, external_id = coalesce(external_id, $3)
+              WHERE id = $1",
+        )
+        .bind(delivery.message_id)
+        .bind(delivery.channel_id)
+        .bind(external_id),
+        SentPart::File(file) => {
             sqlx::query("UPDATE attachments SET external_id = $3 WHERE message_id = $1 AND id = $2")
                 .bind(delivery.message_id)
                 .bind(file)

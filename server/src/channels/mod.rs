@@ -189,6 +189,11 @@ pub trait ChannelAdapter: Send + Sync {
     /// How this provider takes files.
     fn file_sending(&self) -> FileSending;
 
+    /// The longest text one message may carry; longer ones go out in pieces.
+    fn max_text_chars(&self) -> Option<usize> {
+        None
+    }
+
     /// True when the provider deduplicates sends on the idempotency key, so a send with an
     /// unclear outcome may be repeated safely.
     fn deduplicates_sends(&self) -> bool;

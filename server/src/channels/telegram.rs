@@ -556,6 +556,10 @@ impl ChannelAdapter for Telegram {
         })
     }
 
+    fn max_text_chars(&self) -> Option<usize> {
+        Some(MAX_TEXT_CHARS)
+    }
+
     fn file_sending(&self) -> super::FileSending {
         super::FileSending::OneByOne { caption_max: 1024 }
     }

@@ -912,6 +912,10 @@ impl ChannelAdapter for WhatsApp {
         })
     }
 
+    fn max_text_chars(&self) -> Option<usize> {
+        Some(MAX_TEXT_CHARS)
+    }
+
     fn file_sending(&self) -> super::FileSending {
         super::FileSending::OneByOne { caption_max: 1024 }
     }

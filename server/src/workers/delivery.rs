@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use app::domain::ServerEvent;
-use app::store::outbox::{self, Delivery, OutboxFile};
+use app::store::outbox::{self, Delivery, OutboxFile, SentPart};
 use app::store::{events, inbound, messages};
 use sqlx::PgPool;
 use tokio::time::Instant;
@@ -117,7 +117,9 @@ async fn deliver(
         template: delivery.template.as_ref().map(|t| t.0.clone()),
         files: Vec::new(),
     };
-    let parts = plan(&delivery, adapter.file_sending());
+    let parts = plan(&delivery, adapter.file_sending(), adapter.max_text_chars());
+    // One provider message and nothing before it: nothing to resume, nothing to record.
+    let in_parts = parts.len() > 1 || !delivery.files.0.is_empty() || delivery.text_parts_sent > 0;
     let mut first_id = delivery
         .sent_external_id
         .clone()
@@ -142,17 +144,13 @@ async fn deliver(
         }
         outcome = adapter.send(&channel, &outgoing).await;
         match &outcome {
-            Ok(id) if !delivery.files.0.is_empty() => {
-                if let Some(id) = id {
-                    let file = part
-                        .files
-                        .first()
-                        .filter(|_| part.files.len() == 1)
-                        .map(|f| f.id);
-                    outbox::part_sent(pool, &delivery, file, id)
-                        .await
-                        .context("recording a sent part")?;
-                    first_id.get_or_insert_with(|| id.clone());
+            Ok(id) if in_parts => {
+                let id = id.clone().unwrap_or_default();
+                outbox::part_sent(pool, &delivery, part.done, &id)
+                    .await
+                    .context("recording a sent part")?;
+                if !id.is_empty() {
+                    first_id.get_or_insert(id);
                 }
             }
             Ok(id) => {
@@ -202,55 +200,94 @@ async fn deliver(
     }
 }
 
-/// One provider message of an outgoing message: its text (maybe empty) and files.
+/// One provider message of an outgoing message: a piece of its text, or files (with the
+/// text as a caption), and what to record once the provider took it.
 #[derive(Debug, Clone, PartialEq)]
 struct Part {
     text: String,
     files: Vec<OutboxFile>,
+    done: SentPart,
 }
 
-/// Splits a message into what the provider takes in one go, leaving out the parts an
-/// earlier attempt already delivered (so a retry never sends one twice).
-fn plan(delivery: &Delivery, sending: FileSending) -> Vec<Part> {
+/// Splits a message into what the provider takes in one go — a text over `max_text`
+/// characters in pieces, files one by one or together — leaving out the parts an earlier
+/// attempt already delivered, so a retry never sends one twice.
+fn plan(delivery: &Delivery, sending: FileSending, max_text: Option<usize>) -> Vec<Part> {
     let text = delivery.body.clone();
     let files = &delivery.files.0;
+    let pieces = match max_text {
+        Some(max) if text.chars().count() > max => split_text(&text, max),
+        _ => vec![text.clone()],
+    };
+    let taken = usize::try_from(delivery.text_parts_sent).unwrap_or(0);
+    let text_parts = |pieces: Vec<String>| -> Vec<Part> {
+        pieces
+            .into_iter()
+            .enumerate()
+            .skip(taken)
+            .map(|(i, piece)| Part {
+                text: piece,
+                files: Vec::new(),
+                done: SentPart::Text(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+            })
+            .collect()
+    };
     if files.is_empty() {
-        return vec![Part {
-            text,
-            files: Vec::new(),
-        }];
+        return text_parts(pieces);
     }
     match sending {
         FileSending::Together => vec![Part {
             text,
             files: files.clone(),
+            done: SentPart::Files,
         }],
         FileSending::OneByOne { caption_max } => {
-            let mut parts = Vec::new();
-            let separate_text = !text.trim().is_empty() && text.chars().count() > caption_max;
-            if separate_text && delivery.sent_external_id.is_none() {
-                parts.push(Part {
-                    text: text.clone(),
-                    files: Vec::new(),
-                });
-            }
+            let as_caption = pieces.len() == 1 && text.chars().count() <= caption_max;
+            let mut parts = if as_caption || text.trim().is_empty() {
+                Vec::new()
+            } else {
+                text_parts(pieces)
+            };
             for (i, file) in files.iter().enumerate() {
                 if file.external_id.is_some() {
                     continue;
                 }
-                let caption = if i == 0 && !separate_text {
-                    text.clone()
-                } else {
-                    String::new()
-                };
                 parts.push(Part {
-                    text: caption,
+                    text: if i == 0 && as_caption {
+                        text.clone()
+                    } else {
+                        String::new()
+                    },
                     files: vec![file.clone()],
+                    done: SentPart::File(file.id),
                 });
             }
             parts
         }
     }
+}
+
+/// Cuts a text into pieces of at most `max` characters, at a line break or a space in the
+/// second half of a piece where there is one.
+pub fn split_text(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut pieces = Vec::new();
+    let mut rest = text.trim();
+    while rest.chars().count() > max {
+        let end = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+        let head = &rest[..end];
+        let at = head
+            .rfind('\n')
+            .or_else(|| head.rfind(char::is_whitespace))
+            .filter(|&i| i > end / 2)
+            .unwrap_or(end);
+        pieces.push(rest[..at].trim_end().to_owned());
+        rest = rest[at..].trim_start();
+    }
+    if !rest.is_empty() {
+        pieces.push(rest.to_owned());
+    }
+    pieces
 }
 
 /// A file's bytes from the file store; Err is the reason the message fails.
@@ -333,6 +370,30 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_texts_are_cut_at_line_breaks_or_spaces_and_nothing_is_lost() {
+        let text = format!(
+            "{}\n{} {}",
+            "a".repeat(3000),
+            "b".repeat(2500),
+            "c".repeat(3000)
+        );
+        let pieces = split_text(&text, 4096);
+        assert_eq!(
+            pieces,
+            vec!["a".repeat(3000), "b".repeat(2500), "c".repeat(3000)]
+        );
+        // No space at all: cut hard, still within the limit, in order.
+        let word = "я".repeat(9000);
+        let pieces = split_text(&word, 4096);
+        assert_eq!(
+            pieces.iter().map(|p| p.chars().count()).collect::<Vec<_>>(),
+            vec![4096, 4096, 808]
+        );
+        assert_eq!(pieces.concat(), word);
+        assert_eq!(split_text("short", 4096), vec!["short".to_owned()]);
+    }
 
     #[test]
     fn sends_to_one_key_are_spaced_by_its_interval_and_other_keys_are_not_held() {

@@ -87,8 +87,10 @@ pub async fn write_in(
     let record = store::dialogs::find(tx, access, dialog_id, true)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Each upload once, in the order chosen.
     let mut files = compose.files.to_vec();
-    files.dedup();
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(*f));
     if files.len() > crate::domain::MAX_FILES_PER_MESSAGE {
         return Err(AppError::validation(
             "files",

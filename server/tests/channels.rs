@@ -657,6 +657,17 @@ async fn an_event_the_database_refuses_for_good_is_kept_aside_and_does_not_block
             .expect("the dead letter");
     assert!(String::from_utf8_lossy(&kept).contains("poison"));
     assert!(error.contains("no_poison"), "{error}");
+    // Administrators see it on the channel in Settings.
+    let admin = app.sign_in("admin@acme.test").await;
+    let (_, settings) = admin.call("get_settings", &[]).await;
+    let channel = settings["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .find(|c| c["id"] == w.acme.channel_tg)
+        .cloned()
+        .expect("the channel");
+    assert_eq!(channel["dead_letters"], 1, "{channel}");
 
     // The same chat's next message is stored as usual.
     let (status, body) = app

@@ -24,6 +24,7 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
                 return Err(AppError::Forbidden);
             }
             let mut mail = crate::store::mail::statuses(&state.pool, user.account_id).await?;
+            let dead = crate::store::mail::dead_letters(&state.pool, user.account_id).await?;
             let channels = lines::channels(&state.pool, user.account_id)
                 .await?
                 .into_iter()
@@ -38,6 +39,10 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
                         .iter()
                         .position(|(id, _)| *id == c.id)
                         .map(|i| mail.swap_remove(i).1),
+                    dead_letters: dead
+                        .iter()
+                        .find(|(id, _)| *id == c.id)
+                        .map_or(0, |(_, n)| *n),
                 })
                 .collect();
             Ok(SettingsView {

@@ -50,6 +50,10 @@ pub struct ChannelSettings {
     /// Email channels reading an IMAP mailbox: how the last poll went.
     #[serde(default)]
     pub mail: Option<MailStatus>,
+    /// Events of this channel kept aside in the last 30 days: webhooks the database refused,
+    /// emails too large to take.
+    #[serde(default)]
+    pub dead_letters: i64,
 }
 
 /// How an email channel's IMAP mailbox was last read (B5).

@@ -328,6 +328,16 @@ fn ChannelRow(
                 {move || i18n.t("settings.save")}
             </button>
             {channel.mail.map(|mail| view! { <MailControls id mail outcome version /> })}
+            {(channel.dead_letters > 0)
+                .then(|| {
+                    let count = channel.dead_letters.to_string();
+                    let attr = count.clone();
+                    view! {
+                        <span class="dlg-settings__mail dlg-settings__error" data-dead-letters=attr>
+                            {move || i18n.t_with("settings.dead_letters", &[("count", &count)])}
+                        </span>
+                    }
+                })}
         </div>
     }
 }

@@ -284,13 +284,18 @@ async fn run(
                 if i >= observers {
                     continue;
                 }
-                if let Message::Text(text) = frame
-                    && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
-                    && v["event"]["type"] == "message.created"
-                    && let Some(body) = v["event"]["message"]["body"].as_str()
-                    && let Some(at) = sent_at.lock().ok().and_then(|m| m.get(body).copied())
-                {
-                    latencies.push(at.elapsed().as_secs_f64() * 1000.0);
+                // A frame is an array of events.
+                let Message::Text(text) = frame else { continue };
+                let Ok(events) = serde_json::from_str::<Vec<serde_json::Value>>(&text) else {
+                    continue;
+                };
+                for v in events {
+                    if v["event"]["type"] == "message.created"
+                        && let Some(body) = v["event"]["message"]["body"].as_str()
+                        && let Some(at) = sent_at.lock().ok().and_then(|m| m.get(body).copied())
+                    {
+                        latencies.push(at.elapsed().as_secs_f64() * 1000.0);
+                    }
                 }
             }
             let _ = socket.close(None).await;

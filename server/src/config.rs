@@ -35,12 +35,30 @@ pub struct ChannelsConfig {
     pub whatsapp_graph_base: String,
     /// `DIALOGS_FILES_DIR`: where files of messages are kept; `<data dir>/files` by default.
     pub files_dir: PathBuf,
+    /// `DIALOGS_S3_BUCKET` and friends: keep files in an S3-compatible bucket instead, so
+    /// several app servers share them.
+    pub s3: Option<S3Config>,
     /// `DIALOGS_WORKERS`: `0` starts no delivery and job workers in this process (for
     /// servers that only answer requests).
     pub workers: bool,
     /// `DIALOGS_PUBLIC_URL`: the address the world reaches this app at (links to files sent
     /// over the API channel); `http://<bound address>` by default.
     pub public_url: Option<String>,
+}
+
+/// An S3-compatible bucket for files (AWS S3, MinIO, Ceph, Yandex Object Storage, …).
+#[derive(Clone, Debug)]
+pub struct S3Config {
+    pub bucket: String,
+    /// `DIALOGS_S3_ENDPOINT`: the server's address for anything but AWS itself; buckets are
+    /// then addressed by path.
+    pub endpoint: Option<String>,
+    /// `DIALOGS_S3_REGION` (or `AWS_REGION`), `us-east-1` by default.
+    pub region: String,
+    /// `DIALOGS_S3_ACCESS_KEY_ID` / `DIALOGS_S3_SECRET_ACCESS_KEY`; when unset, the usual
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` are used.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
 }
 
 impl ChannelsConfig {
@@ -55,6 +73,15 @@ impl ChannelsConfig {
             files_dir: env("DIALOGS_FILES_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("files")),
+            s3: env("DIALOGS_S3_BUCKET").map(|bucket| S3Config {
+                bucket,
+                endpoint: env("DIALOGS_S3_ENDPOINT").map(|v| v.trim_end_matches('/').to_owned()),
+                region: env("DIALOGS_S3_REGION")
+                    .or_else(|| env("AWS_REGION"))
+                    .unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: env("DIALOGS_S3_ACCESS_KEY_ID"),
+                secret_access_key: env("DIALOGS_S3_SECRET_ACCESS_KEY"),
+            }),
             workers: !matches!(env("DIALOGS_WORKERS").as_deref(), Some("0") | Some("false")),
             public_url: env("DIALOGS_PUBLIC_URL").map(|v| v.trim_end_matches('/').to_owned()),
         }

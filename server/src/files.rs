@@ -1,7 +1,9 @@
-//! The file store: files of messages on local disk under `DIALOGS_FILES_DIR`, and
+//! The file store: files of messages on local disk under `DIALOGS_FILES_DIR`, or in an
+//! S3-compatible bucket (`DIALOGS_S3_BUCKET`) when several app servers share them; and
 //! `GET /files/{id}` handing one to a user who may see its dialog.
 
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use app::auth::{Access, MaybeUser};
@@ -12,56 +14,115 @@ use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as Key;
+use object_store::{ClientOptions, ObjectStore, PutPayload, RetryConfig};
 
+use crate::config::{ChannelsConfig, S3Config};
 use crate::startup::AppState;
 
-/// Files kept on local disk. Keys are relative paths made by the server, never by clients.
+/// Where files are kept. Keys are relative paths made by the server, never by clients.
+/// A file is written whole or not at all on both kinds of store (on disk: a temporary file
+/// renamed into place).
 #[derive(Clone, Debug)]
 pub struct FileStore {
-    root: PathBuf,
+    store: Arc<dyn ObjectStore>,
 }
 
 impl FileStore {
-    pub fn new(root: impl Into<PathBuf>) -> FileStore {
-        FileStore { root: root.into() }
+    /// The store the configuration names: the S3 bucket if one is set, else the folder.
+    pub fn open(config: &ChannelsConfig) -> anyhow::Result<FileStore> {
+        match &config.s3 {
+            Some(s3) => FileStore::s3(s3),
+            None => FileStore::local(&config.files_dir),
+        }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Files under a folder, made if missing.
+    pub fn local(root: &std::path::Path) -> anyhow::Result<FileStore> {
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("creating the files folder {}", root.display()))?;
+        let store = LocalFileSystem::new_with_prefix(root)
+            .with_context(|| format!("opening the files folder {}", root.display()))?;
+        Ok(FileStore {
+            store: Arc::new(store),
+        })
     }
 
-    /// Writes a file whole or not at all (a temporary file renamed into place).
+    /// Files in an S3-compatible bucket. Credentials not given here come from the usual
+    /// `AWS_*` variables.
+    pub fn s3(config: &S3Config) -> anyhow::Result<FileStore> {
+        // A bucket that does not answer fails the request within seconds (the caller retries
+        // later or tells the user), rather than after the library's default three minutes.
+        let retry = RetryConfig {
+            max_retries: 2,
+            retry_timeout: Duration::from_secs(10),
+            ..RetryConfig::default()
+        };
+        let client = ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_timeout(Duration::from_secs(120));
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(&config.bucket)
+            .with_region(&config.region)
+            .with_retry(retry)
+            .with_client_options(client);
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"))
+                // Self-hosted servers (MinIO, Ceph, moto) address buckets by path.
+                .with_virtual_hosted_style_request(false);
+        }
+        if let Some(id) = &config.access_key_id {
+            builder = builder.with_access_key_id(id);
+        }
+        if let Some(secret) = &config.secret_access_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        let store = builder
+            .build()
+            .with_context(|| format!("opening the S3 bucket {}", config.bucket))?;
+        Ok(FileStore {
+            store: Arc::new(store),
+        })
+    }
+
     pub async fn put(&self, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        let path = self.root.join(key);
-        let dir = path.parent().context("a file key has a folder")?;
-        tokio::fs::create_dir_all(dir)
+        self.store
+            .put(&Key::from(key), PutPayload::from(bytes.to_vec()))
             .await
-            .with_context(|| format!("creating {}", dir.display()))?;
-        let temp = path.with_extension(format!("part-{}", fastrand::u64(..)));
-        tokio::fs::write(&temp, bytes)
-            .await
-            .with_context(|| format!("writing {}", temp.display()))?;
-        tokio::fs::rename(&temp, &path)
-            .await
-            .with_context(|| format!("moving a file into {}", path.display()))?;
+            .with_context(|| format!("storing file {key}"))?;
         Ok(())
     }
 
     /// Removes a file; one already gone is fine.
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
-        let path = self.root.join(key);
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(anyhow::anyhow!("removing {}: {e}", path.display())),
+        match self.store.delete(&Key::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("removing file {key}")),
         }
     }
 
     pub async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
-        let path = self.root.join(key);
-        tokio::fs::read(&path)
+        self.find(key)
+            .await?
+            .with_context(|| format!("file {key} is not in the store"))
+    }
+
+    /// The file, or None when the store does not have it.
+    pub async fn find(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let found = match self.store.get(&Key::from(key)).await {
+            Ok(found) => found,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("reading file {key}")),
+        };
+        let bytes = found
+            .bytes()
             .await
-            .with_context(|| format!("reading {}", path.display()))
+            .with_context(|| format!("reading file {key}"))?;
+        Ok(Some(bytes.to_vec()))
     }
 }
 

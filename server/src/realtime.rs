@@ -11,7 +11,7 @@ use app::auth::{Access, MaybeUser};
 use app::domain::{EventId, LiveEvent};
 use app::store::events::{self, NOTIFY_CHANNEL, StoredEvent};
 use axum::Extension;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -27,6 +27,8 @@ use crate::startup::AppState;
 const BUFFER: usize = 4096;
 /// Most events replayed to a browser that reconnects; beyond that it refetches everything.
 const REPLAY_LIMIT: i64 = 1000;
+/// Most events in one WebSocket frame.
+const EVENTS_PER_FRAME: usize = 256;
 
 /// An event ready to go out: who may see it, and its JSON, serialized once for every socket
 /// (serializing per socket cost more CPU than everything else at a few hundred events a
@@ -35,7 +37,7 @@ pub struct Frame {
     pub id: EventId,
     account_id: app::domain::AccountId,
     facts: app::domain::event::DialogFacts,
-    text: Utf8Bytes,
+    text: String,
 }
 
 impl Frame {
@@ -49,14 +51,45 @@ impl Frame {
             id: event.id,
             account_id: event.account_id,
             facts: event.facts.0,
-            text: text.into(),
+            text,
         })
     }
 
-    /// The frame, if this user may see it.
-    fn visible_to(&self, access: &Access) -> Option<Utf8Bytes> {
+    /// The event's JSON, if this user may see it.
+    fn visible_to(&self, access: &Access) -> Option<&str> {
         (self.account_id == access.account_id && access.can_view(&self.facts))
-            .then(|| self.text.clone())
+            .then_some(self.text.as_str())
+    }
+}
+
+/// Events on their way to one socket, sent as one text frame: a JSON array in id order.
+#[derive(Default)]
+struct Batch {
+    json: String,
+    count: usize,
+}
+
+impl Batch {
+    fn push(&mut self, frame: &Frame, access: &Access) {
+        if let Some(text) = frame.visible_to(access) {
+            self.json.push(if self.count == 0 { '[' } else { ',' });
+            self.json.push_str(text);
+            self.count += 1;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.count
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    fn take_frame(&mut self) -> Message {
+        self.json.push(']');
+        self.count = 0;
+        Message::Text(std::mem::take(&mut self.json).into())
     }
 }
 
@@ -178,13 +211,18 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
     if after.0 > 0 {
         match events::since(&state.pool, Some(access.account_id), after, REPLAY_LIMIT).await {
             Ok(missed) => {
+                let mut batch = Batch::default();
                 for event in missed.into_iter().filter_map(Frame::new) {
                     sent = sent.max(event.id);
-                    if let Some(text) = event.visible_to(&access)
-                        && sender.send(Message::Text(text)).await.is_err()
+                    batch.push(&event, &access);
+                    if batch.len() == EVENTS_PER_FRAME
+                        && sender.send(batch.take_frame()).await.is_err()
                     {
                         return;
                     }
+                }
+                if !batch.is_empty() && sender.send(batch.take_frame()).await.is_err() {
+                    return;
                 }
             }
             Err(err) => tracing::error!(error = %err, "replaying events"),
@@ -195,21 +233,39 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
         let mut ping = tokio::time::interval(Duration::from_secs(25));
         loop {
             tokio::select! {
-                received = rx.recv() => match received {
-                    Ok(event) => {
-                        if event.id <= sent {
-                            continue;
-                        }
-                        sent = event.id;
-                        if let Some(text) = event.visible_to(&access)
-                            && sender.send(Message::Text(text)).await.is_err() {
-                                break;
+                received = rx.recv() => {
+                    // Everything already waiting goes out in one frame: under load a socket
+                    // sends one frame per wake-up instead of one per event.
+                    let mut batch = Batch::default();
+                    let mut next = received;
+                    loop {
+                        match next {
+                            Ok(event) => {
+                                if event.id > sent {
+                                    sent = event.id;
+                                    batch.push(&event, &access);
+                                }
                             }
+                            Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => {
+                                // Too slow to keep up: close; the browser reconnects and refetches.
+                                let _ = sender.close().await;
+                                return;
+                            }
+                        }
+                        if batch.len() == EVENTS_PER_FRAME {
+                            break;
+                        }
+                        next = match rx.try_recv() {
+                            Ok(event) => Ok(event),
+                            Err(broadcast::error::TryRecvError::Empty) => break,
+                            Err(broadcast::error::TryRecvError::Lagged(n)) => Err(broadcast::error::RecvError::Lagged(n)),
+                            Err(broadcast::error::TryRecvError::Closed) => Err(broadcast::error::RecvError::Closed),
+                        };
                     }
-                    // Too slow to keep up: close; the browser reconnects and refetches.
-                    Err(broadcast::error::RecvError::Lagged(_)) => break,
-                    Err(broadcast::error::RecvError::Closed) => break,
-                },
+                    if !batch.is_empty() && sender.send(batch.take_frame()).await.is_err() {
+                        break;
+                    }
+                }
                 _ = ping.tick() => {
                     if sender.send(Message::Ping(Default::default())).await.is_err() {
                         break;

@@ -88,8 +88,8 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let channels = Channels::new(&config.channels, &public_url)?;
-        let files = FileStore::new(&config.channels.files_dir);
+        let files = FileStore::open(&config.channels)?;
+        let channels = Channels::new(&config.channels, &public_url, files.clone())?;
         crate::workers::housekeeping::spawn(pool.clone(), Duration::from_secs(3600), files.clone());
         if config.channels.workers {
             crate::workers::delivery::spawn(pool.clone(), channels.clone(), files.clone());

@@ -297,9 +297,12 @@ async fn replies_go_out_over_smtp_from_the_channel_to_the_client(pool: PgPool) {
     );
 
     // A reply to a client's email names it, so the client's mail program threads it.
+    let config = server::config::ChannelsConfig::new(Path::new("data"));
     let channels = server::channels::Channels::new(
-        &server::config::ChannelsConfig::new(Path::new("data")),
+        &config,
         "http://127.0.0.1",
+        server::files::FileStore::local(&std::env::temp_dir().join("dialogs-test-email-files"))
+            .expect("file store"),
     )
     .expect("channels");
     let record = app::store::inbound::channel(&pool, app::domain::ChannelId(channel))

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use common::{Session, TestApp, world};
@@ -13,8 +14,13 @@ use sqlx::PgPool;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+/// A live socket and the events of its last frame not yet looked at (a frame is an array).
+struct Socket {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    pending: VecDeque<Value>,
+}
 
 async fn connect(app: &TestApp, session: &Session, after: i64) -> Socket {
     let mut request = format!("ws://{}/ws?after={after}", app.addr)
@@ -24,20 +30,29 @@ async fn connect(app: &TestApp, session: &Session, after: i64) -> Socket {
         "cookie",
         HeaderValue::from_str(&session.cookie).expect("cookie header"),
     );
-    let (socket, _) = tokio_tungstenite::connect_async(request)
+    let (stream, _) = tokio_tungstenite::connect_async(request)
         .await
         .expect("websocket connects");
-    socket
+    Socket {
+        stream,
+        pending: VecDeque::new(),
+    }
 }
 
 /// The next event on the socket, or None within `wait`.
 async fn next_event(socket: &mut Socket, wait: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
+        if let Some(event) = socket.pending.pop_front() {
+            return Some(event);
+        }
         let left = deadline.checked_duration_since(tokio::time::Instant::now())?;
-        match tokio::time::timeout(left, socket.next()).await {
+        match tokio::time::timeout(left, socket.stream.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => {
-                return Some(serde_json::from_str(&text).expect("event is JSON"));
+                let frame: Vec<Value> =
+                    serde_json::from_str(&text).expect("a frame is a JSON array");
+                assert!(!frame.is_empty(), "no empty frames");
+                socket.pending.extend(frame);
             }
             Ok(Some(Ok(_))) => continue,
             _ => return None,
@@ -157,4 +172,41 @@ async fn a_socket_without_a_session_is_refused(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let result = tokio_tungstenite::connect_async(format!("ws://{}/ws", app.addr)).await;
     assert!(result.is_err(), "an anonymous socket must not open");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_burst_arrives_whole_and_in_order(pool: PgPool) {
+    let w = world(&pool).await;
+    let app = TestApp::spawn(pool).await;
+    let admin = app.sign_in("admin@acme.test").await;
+    let mut socket = connect(&app, &admin, 0).await;
+    let dialog = w.acme.dialog_new.to_string();
+
+    // Written at once, so several events wait for the socket together.
+    let texts: Vec<String> = (0..40).map(|n| format!("burst {n}")).collect();
+    let (admin, dialog) = (&admin, &dialog);
+    let writes = texts.iter().map(|text| async move {
+        admin
+            .call(
+                "send_message",
+                &[("dialog_id", dialog), ("text", text), ("mode", "note")],
+            )
+            .await
+    });
+    for (status, body) in futures::future::join_all(writes).await {
+        assert!(status.is_success(), "{body}");
+    }
+
+    let mut ids = Vec::new();
+    let mut bodies = std::collections::BTreeSet::new();
+    while bodies.len() < texts.len() {
+        let event = next_event(&mut socket, Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|| panic!("only {} of 40 events arrived", bodies.len()));
+        ids.push(event["id"].as_i64().expect("event id"));
+        if let Some(body) = event["event"]["message"]["body"].as_str() {
+            assert!(bodies.insert(body.to_owned()), "{body} arrived twice");
+        }
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids in order: {ids:?}");
 }

@@ -120,12 +120,19 @@ mod socket {
             let Some(text) = ev.data().as_string() else {
                 return;
             };
-            let Ok(event) = serde_json::from_str::<LiveEvent>(&text) else {
-                leptos::logging::warn!("ignoring a live event that does not parse");
+            // A frame is an array of events in id order.
+            let Ok(events) = serde_json::from_str::<Vec<LiveEvent>>(&text) else {
+                leptos::logging::warn!("ignoring a live frame that does not parse");
                 return;
             };
-            LAST_EVENT.with(|last| last.set(last.get().max(event.id.0)));
-            ctx.last_dialog.set(Some(event.event.dialog_id()));
+            let Some(newest) = events.last() else { return };
+            LAST_EVENT.with(|last| last.set(last.get().max(newest.id.0)));
+            // One event names its dialog; several may touch several, so everything refreshes.
+            let touched = match events.as_slice() {
+                [only] => Some(only.event.dialog_id()),
+                _ => None,
+            };
+            ctx.last_dialog.set(touched);
             ctx.version.update(|v| *v += 1);
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -543,18 +543,15 @@ impl ChannelAdapter for Email {
             }
             let index: u32 = index.parse().map_err(|_| bad())?;
             let key = kept_key(channel, &sha.to_ascii_lowercase());
-            let raw = match tokio::fs::try_exists(self.files.root().join(&key)).await {
-                Ok(true) => self.files.get(&key).await.map_err(|e| SendError::Retry {
-                    after: None,
-                    reason: format!("reading a kept email: {e:#}"),
-                })?,
-                Ok(false) => {
+            let raw = match self.files.find(&key).await {
+                Ok(Some(raw)) => raw,
+                Ok(None) => {
                     return Err(SendError::Permanent("The email is no longer kept".into()));
                 }
                 Err(e) => {
                     return Err(SendError::Retry {
                         after: None,
-                        reason: format!("reading a kept email: {e}"),
+                        reason: format!("reading a kept email: {e:#}"),
                     });
                 }
             };

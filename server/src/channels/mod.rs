@@ -209,7 +209,12 @@ pub struct Channels {
 }
 
 impl Channels {
-    pub fn new(config: &ChannelsConfig, public_url: &str) -> anyhow::Result<Channels> {
+    /// The adapters; `files` is where the email adapter keeps raw emails with attachments.
+    pub fn new(
+        config: &ChannelsConfig,
+        public_url: &str,
+        files: crate::files::FileStore,
+    ) -> anyhow::Result<Channels> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
@@ -226,9 +231,7 @@ impl Channels {
                 config.whatsapp_graph_base.clone(),
             )),
             api: Arc::new(api::ApiChannel::new(http, public_url.to_owned())),
-            email: Arc::new(email::Email::new(crate::files::FileStore::new(
-                config.files_dir.clone(),
-            ))),
+            email: Arc::new(email::Email::new(files)),
         })
     }
 

@@ -6,6 +6,7 @@
 pub mod dovecot;
 pub mod fake_whatsapp;
 pub mod fakes;
+pub mod moto;
 
 use std::net::SocketAddr;
 
@@ -46,6 +47,7 @@ impl TestApp {
                 whatsapp_graph_base: "http://127.0.0.1:9".into(),
                 files_dir: std::env::temp_dir()
                     .join(format!("dialogs-test-files-{}", fastrand::u64(..))),
+                s3: None,
                 workers: true,
                 public_url: None,
             },

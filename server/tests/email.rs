@@ -324,6 +324,7 @@ async fn replies_go_out_over_smtp_from_the_channel_to_the_client(pool: PgPool) {
                 subject: None,
                 template: None,
                 files: Vec::new(),
+                buttons: Vec::new(),
             },
         )
         .await

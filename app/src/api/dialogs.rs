@@ -63,7 +63,7 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                 .ok_or(AppError::NotFound)?;
             let (messages, has_earlier) =
                 store::messages::newest(&mut *conn, access.account_id, id, OPEN_MESSAGES).await?;
-            let permissions = access.permissions(&record.facts());
+            let permissions = access.permissions(&record.facts(), record.channel_kind);
             Ok(DialogDetail {
                 dialog: DialogView {
                     id: record.id,
@@ -99,7 +99,7 @@ pub async fn get_permissions(id: DialogId) -> Result<DialogPermissions, AppError
             let record = crate::store::dialogs::find(&mut conn, &access, id, false)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            Ok(access.permissions(&record.facts()))
+            Ok(access.permissions(&record.facts(), record.channel_kind))
         }
         .await,
     )
@@ -316,6 +316,7 @@ pub async fn start(
             subject: subject.as_deref(),
             template: input.template.as_ref(),
             files: &input.files,
+            buttons: &[],
         },
     )
     .await?;

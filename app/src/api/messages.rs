@@ -14,11 +14,22 @@ pub async fn send_message(
     /// Uploaded files to send with the text (or instead of it).
     #[server(default)]
     files: Vec<crate::domain::UploadId>,
+    /// Buttons under the message (E10), where the messenger has them.
+    #[server(default)]
+    buttons: Vec<String>,
 ) -> Result<MessageView, AppError> {
     crate::error::respond(
         async move {
             let (state, user, access) = crate::auth::authorize().await?;
-            write_message(&state.pool, &user, &access, dialog_id, &text, mode, &files).await
+            let compose = Compose {
+                text: &text,
+                mode,
+                subject: None,
+                template: None,
+                files: &files,
+                buttons: &buttons,
+            };
+            write_message(&state.pool, &user, &access, dialog_id, &compose).await
         }
         .await,
     )
@@ -34,25 +45,10 @@ pub async fn write_message(
     user: &crate::auth::CurrentUser,
     access: &crate::auth::Access,
     dialog_id: DialogId,
-    text: &str,
-    mode: ComposerMode,
-    files: &[crate::domain::UploadId],
+    compose: &Compose<'_>,
 ) -> Result<MessageView, AppError> {
     let mut tx = pool.begin().await?;
-    let message = write_in(
-        &mut tx,
-        user,
-        access,
-        dialog_id,
-        &Compose {
-            text,
-            mode,
-            subject: None,
-            template: None,
-            files,
-        },
-    )
-    .await?;
+    let message = write_in(&mut tx, user, access, dialog_id, compose).await?;
     tx.commit().await?;
     Ok(message)
 }
@@ -68,6 +64,8 @@ pub struct Compose<'a> {
     pub template: Option<&'a crate::domain::template::TemplateChoice>,
     /// Uploaded files to send (E3); the text may then be empty.
     pub files: &'a [crate::domain::UploadId],
+    /// Buttons under the message (E10).
+    pub buttons: &'a [String],
 }
 
 /// `write_message` inside the caller's transaction (starting a dialog writes its first
@@ -146,6 +144,16 @@ pub async fn write_in(
             )
         }
     };
+    // Buttons go under a text message only: a note, files or a template leave no text for
+    // them (they are refused as needing text).
+    let plain_message =
+        draft.kind == MessageKind::Message && sent_template.is_none() && files.is_empty();
+    let buttons = crate::domain::buttons::validate(
+        record.channel_kind,
+        compose.buttons,
+        if plain_message { &draft.body } else { "" },
+    )
+    .map_err(|e| AppError::validation("buttons", e.key()))?;
     let facts = record.facts();
     let allowed = match draft.kind {
         MessageKind::Message => access.can_send(&facts),
@@ -174,6 +182,7 @@ pub async fn write_in(
             external: None,
             subject,
             template: sent_template.as_ref(),
+            buttons: &buttons,
         },
     )
     .await?
@@ -230,6 +239,7 @@ pub async fn send_template(
                     subject: None,
                     template: Some(&choice),
                     files: &[],
+                    buttons: &[],
                 },
             )
             .await?;

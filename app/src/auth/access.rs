@@ -18,7 +18,8 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::CurrentUser;
 use crate::domain::{
-    AccountId, AccountRole, DialogPermissions, DialogStatus, LineId, UserId, event::DialogFacts,
+    AccountId, AccountRole, ChannelKind, DialogPermissions, DialogStatus, LineId, UserId,
+    event::DialogFacts,
 };
 use crate::error::AppResult;
 use crate::store;
@@ -85,12 +86,14 @@ impl Access {
         self.can_view(facts)
     }
 
-    /// Everything the composer needs to know, in one value.
-    pub fn permissions(&self, facts: &DialogFacts) -> DialogPermissions {
+    /// Everything the composer needs to know, in one value: this user's rights in the
+    /// dialog and what its messenger can carry.
+    pub fn permissions(&self, facts: &DialogFacts, channel: ChannelKind) -> DialogPermissions {
         DialogPermissions {
             can_send: self.can_send(facts),
             can_note: self.can_note(facts),
             status: facts.status,
+            buttons: crate::domain::buttons::limits(channel),
         }
     }
 

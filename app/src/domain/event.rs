@@ -71,6 +71,7 @@ mod tests {
             edited: false,
             sender_name: None,
             attachments: vec![],
+            buttons: vec![],
             created_at: chrono::DateTime::UNIX_EPOCH,
         };
         let all = [

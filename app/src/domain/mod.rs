@@ -1,6 +1,7 @@
 //! Pure types shared by the browser and the server: ids, statuses and their rules,
 //! validated inputs, views and the live event wire type. No IO here.
 
+pub mod buttons;
 pub mod dialog;
 pub mod event;
 pub mod ids;

@@ -155,6 +155,8 @@ pub struct DialogPermissions {
     pub can_send: bool,
     pub can_note: bool,
     pub status: DialogStatus,
+    /// Buttons the dialog's messenger takes under a message (E10); None where it has none.
+    pub buttons: Option<crate::domain::buttons::ButtonLimits>,
 }
 
 /// One message, note or system message.
@@ -174,6 +176,9 @@ pub struct MessageView {
     /// Who wrote it in a group chat.
     pub sender_name: Option<String>,
     pub attachments: Vec<AttachmentView>,
+    /// Buttons sent under the message (E10).
+    #[serde(default)]
+    pub buttons: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 

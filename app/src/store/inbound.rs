@@ -113,6 +113,7 @@ pub async fn store_message(
             }),
             subject: message.subject.as_deref(),
             template: None,
+            buttons: &[],
         },
     )
     .await?

@@ -14,6 +14,7 @@ use crate::domain::{
 const VIEW_COLUMNS: &str = "m.id, m.dialog_id, m.kind, m.direction, u.display_name AS author_name,
     m.body, m.delivery, m.delivery_error, (m.deleted_at IS NOT NULL) AS deleted,
     (m.edited_at IS NOT NULL) AS edited, m.sender_name, m.created_at,
+    coalesce(m.buttons, '{}') AS buttons,
     coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind,
                  'file_name', a.file_name, 'mime_type', a.mime_type,
                  'size_bytes', a.size_bytes, 'state', a.state) ORDER BY a.id)
@@ -33,6 +34,7 @@ struct MessageRecord {
     edited: bool,
     sender_name: Option<String>,
     created_at: chrono::DateTime<chrono::Utc>,
+    buttons: Vec<String>,
     attachments: Json<Vec<AttachmentView>>,
 }
 
@@ -51,6 +53,7 @@ impl From<MessageRecord> for MessageView {
             edited: r.edited,
             sender_name: r.sender_name,
             attachments: r.attachments.0,
+            buttons: r.buttons,
             created_at: r.created_at,
         }
     }
@@ -99,6 +102,8 @@ pub struct NewMessage<'a> {
     pub subject: Option<&'a str>,
     /// The approved WhatsApp template this message is sent as.
     pub template: Option<&'a SentTemplate>,
+    /// Buttons under the message (E10), validated for its messenger.
+    pub buttons: &'a [String],
 }
 
 /// The messenger's side of an inbound message.
@@ -122,9 +127,9 @@ pub async fn append(
     let inserted: Option<(MessageId, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "INSERT INTO messages (account_id, dialog_id, kind, direction, author_user_id, body,
                                delivery, channel_id, external_id, sender_name, created_at,
-                               subject, template)
+                               subject, template, buttons)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, least(coalesce($11, now()), now()),
-                 $12, $13)
+                 $12, $13, $14)
          ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
          RETURNING id, created_at",
     )
@@ -141,6 +146,7 @@ pub async fn append(
     .bind(external.and_then(|e| e.sent_at))
     .bind(new.subject)
     .bind(new.template.map(Json))
+    .bind((!new.buttons.is_empty()).then_some(new.buttons))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((id, created_at)) = inserted else {
@@ -213,6 +219,7 @@ pub async fn append(
             edited: false,
             sender_name: external.and_then(|e| e.sender_name).map(str::to_owned),
             attachments: Vec::new(),
+            buttons: new.buttons.to_vec(),
             created_at,
         })),
     }

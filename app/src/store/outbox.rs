@@ -40,6 +40,8 @@ pub struct Delivery {
     pub sent_external_id: Option<String>,
     /// Pieces of a long text an earlier attempt already sent.
     pub text_parts_sent: i32,
+    /// Buttons under the message (E10); they go with its last piece.
+    pub buttons: Vec<String>,
 }
 
 /// A file of an outgoing message.
@@ -90,6 +92,7 @@ pub async fn claim(
                     AND t.external_id IS NOT NULL
                   ORDER BY t.id DESC LIMIT 1) AS thread_external_id,
                 m.subject, m.template, m.external_id AS sent_external_id, m.text_parts_sent,
+                coalesce(m.buttons, '{}') AS buttons,
                 coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind,
                             'file_name', a.file_name, 'mime_type', a.mime_type,
                             'storage_key', a.storage_key, 'external_id', a.external_id)

@@ -1,7 +1,7 @@
 //! Messages of a dialog: reading the newest, and writing a message to the client or a note
 //! through the web app's own write path (`write_message`), so the rules live once.
 
-use app::api::messages::write_message;
+use app::api::messages::{Compose, write_message};
 use app::domain::{self, ComposerMode, DialogId, MessageView};
 use app::store;
 use axum::Json;
@@ -81,6 +81,8 @@ pub struct Message {
     /// Who wrote it in a group chat.
     pub sender_name: Option<String>,
     pub attachments: Vec<Attachment>,
+    /// Buttons sent under the message (E10).
+    pub buttons: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -124,6 +126,7 @@ impl From<MessageView> for Message {
                     state: a.state,
                 })
                 .collect(),
+            buttons: m.buttons,
             created_at: m.created_at,
         }
     }
@@ -168,6 +171,10 @@ pub struct NewMessage {
     /// Ids from `POST /files` (up to 10), sent with the text.
     #[serde(default)]
     pub files: Vec<i64>,
+    /// Button titles under a text message (E10): WhatsApp takes 3 of up to 20 characters,
+    /// Telegram and API channels 10 of up to 64; other messengers none.
+    #[serde(default)]
+    pub buttons: Vec<String>,
 }
 
 /// The newest messages of a dialog, oldest first.
@@ -235,19 +242,20 @@ pub async fn send(
         NewMessageKind::Message => ComposerMode::Message,
         NewMessageKind::Note => ComposerMode::Note,
     };
-    let message = write_message(
-        &state.pool,
-        &api.user,
-        &api.access,
-        DialogId(id),
-        &body.text,
+    let files: Vec<_> = body
+        .files
+        .iter()
+        .map(|id| app::domain::UploadId(*id))
+        .collect();
+    let compose = Compose {
+        text: &body.text,
         mode,
-        &body
-            .files
-            .iter()
-            .map(|id| app::domain::UploadId(*id))
-            .collect::<Vec<_>>(),
-    )
-    .await?;
+        subject: None,
+        template: None,
+        files: &files,
+        buttons: &body.buttons,
+    };
+    let message =
+        write_message(&state.pool, &api.user, &api.access, DialogId(id), &compose).await?;
     Ok((StatusCode::CREATED, Json(message.into())))
 }

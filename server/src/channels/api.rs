@@ -327,6 +327,7 @@ impl ChannelAdapter for ApiChannel {
                 "text": message.text,
                 "reply_to": message.reply_to,
                 "attachments": attachments,
+                "buttons": message.buttons,
             });
             let answer = self.post(channel, &message.idempotency_key, &body).await?;
             let id = answer

@@ -55,6 +55,9 @@ pub struct Outgoing {
     /// Files to send with the text (E3): all of them for providers that take several in
     /// one message, else one, the text being its caption.
     pub files: Vec<OutgoingFile>,
+    /// Button titles under the text (E10), within the messenger's limits
+    /// (`app::domain::buttons`); empty for most messages.
+    pub buttons: Vec<String>,
 }
 
 /// A file an operator sends.

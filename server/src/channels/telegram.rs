@@ -156,9 +156,21 @@ impl Telegram {
         if let Some(reply) = reply {
             form = form.text("reply_parameters", reply.to_string());
         }
+        if let Some(keyboard) = reply_keyboard(&message.buttons) {
+            form = form.text("reply_markup", keyboard.to_string());
+        }
         self.call_with(channel, method, |request| request.multipart(form))
             .await
     }
+}
+
+/// Buttons (E10) as a reply keyboard, one button a row: a tap sends the button's text as
+/// the client's own message, so it arrives like any other. The keyboard hides once used.
+fn reply_keyboard(buttons: &[String]) -> Option<Value> {
+    (!buttons.is_empty()).then(|| {
+        let rows: Vec<Value> = buttons.iter().map(|b| json!([{ "text": b }])).collect();
+        json!({ "keyboard": rows, "one_time_keyboard": true, "resize_keyboard": true })
+    })
 }
 
 #[derive(Deserialize)]
@@ -503,6 +515,9 @@ impl ChannelAdapter for Telegram {
                         json!({ "chat_id": chat_id(&message.chat), "text": message.text });
                     if let Some(reply) = reply {
                         body["reply_parameters"] = reply;
+                    }
+                    if let Some(keyboard) = reply_keyboard(&message.buttons) {
+                        body["reply_markup"] = keyboard;
                     }
                     self.call(channel, "sendMessage", &body).await?
                 }

@@ -319,6 +319,31 @@ pub fn text_body(to: &str, text: &str, reply_to: Option<&str>) -> Value {
     body
 }
 
+/// An interactive message with reply buttons (E10). A tap comes back as an `interactive`
+/// `button_reply` message carrying the title, stored as the client's text.
+pub fn buttons_body(to: &str, text: &str, buttons: &[String], reply_to: Option<&str>) -> Value {
+    let buttons: Vec<Value> = buttons
+        .iter()
+        .enumerate()
+        .map(|(i, title)| json!({ "type": "reply", "reply": { "id": format!("b{}", i + 1), "title": title } }))
+        .collect();
+    let mut body = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": { "text": text },
+            "action": { "buttons": buttons },
+        },
+    });
+    if let Some(id) = reply_to {
+        body["context"] = json!({ "message_id": id });
+    }
+    body
+}
+
 /// The templates of one page of `GET /{waba_id}/message_templates`. Templates without a
 /// name or language are skipped; the body is the text of the `BODY` component.
 pub fn parse_templates(page: &Value) -> Vec<ListedTemplate> {
@@ -850,7 +875,16 @@ impl ChannelAdapter for WhatsApp {
                     "WhatsApp takes at most {MAX_TEXT_CHARS} characters in one message"
                 )));
             }
-            let body = text_body(&message.chat, &message.text, message.reply_to.as_deref());
+            let body = if message.buttons.is_empty() {
+                text_body(&message.chat, &message.text, message.reply_to.as_deref())
+            } else {
+                buttons_body(
+                    &message.chat,
+                    &message.text,
+                    &message.buttons,
+                    message.reply_to.as_deref(),
+                )
+            };
             self.post_message(channel, &body).await
         })
     }

@@ -116,6 +116,7 @@ async fn deliver(
         }),
         template: delivery.template.as_ref().map(|t| t.0.clone()),
         files: Vec::new(),
+        buttons: Vec::new(),
     };
     let parts = plan(&delivery, adapter.file_sending(), adapter.max_text_chars());
     // One provider message and nothing before it: nothing to resume, nothing to record.
@@ -135,6 +136,10 @@ async fn deliver(
         outgoing.text = part.text.clone();
         if i > 0 {
             outgoing.reply_to = None;
+        }
+        // Buttons go under the last piece, so they stay where the client reads last.
+        if i + 1 == parts.len() {
+            outgoing.buttons = delivery.buttons.clone();
         }
         for file in &part.files {
             match load(files, file).await {

@@ -182,6 +182,14 @@ async fn messages(
         return unauthorized();
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(problem) = invalid_interactive(&body) {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            131009,
+            "(#131009) Parameter value is not valid",
+            problem,
+        );
+    }
     let mut inner = shared.inner.lock().expect("fake state");
     let refusal = inner.refusals.pop_front();
     inner.calls.push(Call {
@@ -227,6 +235,37 @@ async fn messages(
             .into_response()
         }
     }
+}
+
+/// What the Cloud API refuses in an interactive reply-button message: a missing body, no
+/// buttons or more than three, a title over 20 characters, repeated ids or titles.
+fn invalid_interactive(body: &Value) -> Option<&'static str> {
+    if body["type"] != "interactive" {
+        return None;
+    }
+    let interactive = &body["interactive"];
+    if interactive["type"] != "button" {
+        return Some("interactive.type must be button here");
+    }
+    let text = interactive["body"]["text"].as_str().unwrap_or_default();
+    if text.trim().is_empty() || text.chars().count() > 1024 {
+        return Some("interactive.body.text is required, at most 1024 characters");
+    }
+    let buttons = interactive["action"]["buttons"].as_array()?;
+    if buttons.is_empty() || buttons.len() > 3 {
+        return Some("between 1 and 3 buttons");
+    }
+    let mut seen = std::collections::HashSet::new();
+    for b in buttons {
+        let (id, title) = (b["reply"]["id"].as_str()?, b["reply"]["title"].as_str()?);
+        if b["type"] != "reply" || title.is_empty() || title.chars().count() > 20 {
+            return Some("a reply button has a title of 1 to 20 characters");
+        }
+        if !seen.insert(id.to_owned()) || !seen.insert(format!("title:{title}")) {
+            return Some("button ids and titles must be unique");
+        }
+    }
+    None
 }
 
 async fn media(

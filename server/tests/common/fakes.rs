@@ -146,6 +146,29 @@ impl FakeTelegram {
 
 type TelegramState = (String, Arc<Mutex<Inner>>);
 
+/// A reply keyboard as the Bot API takes it: rows of buttons, each with its text (a
+/// multipart call carries it as a JSON string).
+fn valid_reply_markup(markup: &Value) -> bool {
+    let markup = match markup {
+        Value::Null => return true,
+        Value::String(s) => match serde_json::from_str::<Value>(s) {
+            Ok(v) => v,
+            Err(_) => return false,
+        },
+        other => other.clone(),
+    };
+    markup["keyboard"].as_array().is_some_and(|rows| {
+        !rows.is_empty()
+            && rows.iter().all(|row| {
+                row.as_array().is_some_and(|b| {
+                    !b.is_empty()
+                        && b.iter()
+                            .all(|b| b["text"].as_str().is_some_and(|t| !t.is_empty()))
+                })
+            })
+    })
+}
+
 async fn telegram_method(
     State((token, inner)): State<TelegramState>,
     Path((bot, method)): Path<(String, String)>,
@@ -196,6 +219,12 @@ async fn telegram_method(
     }
     let ok = |result: Value| axum::Json(json!({"ok": true, "result": result})).into_response();
     match method.as_str() {
+        "sendMessage" if !valid_reply_markup(&body["reply_markup"]) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"ok": false, "error_code": 400,
+                "description": "Bad Request: can't parse reply keyboard markup JSON object"})),
+        )
+            .into_response(),
         "sendMessage" => {
             let chat = body["chat_id"].to_string();
             let id = inner.next_message_id.entry(chat).or_insert(1000);

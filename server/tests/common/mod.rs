@@ -330,6 +330,7 @@ async fn account(pool: &PgPool, name: &str, domain: &str, hash: &str) -> Account
                     external: None,
                     subject: None,
                     template: None,
+                    buttons: &[],
                 },
             )
             .await

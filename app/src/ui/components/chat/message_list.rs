@@ -128,6 +128,18 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
             {message.sender_name.map(|n| view! { <span class="dlg-msg__sender">{n}</span> })}
             <div class="dlg-msg__body">{message.body}</div>
             <div class="dlg-msg__files">{files}</div>
+            {(!message.buttons.is_empty())
+                .then(|| {
+                    view! {
+                        <ul class="dlg-msg__buttons" aria-label=move || i18n.t("buttons.sent")>
+                            {message
+                                .buttons
+                                .into_iter()
+                                .map(|b| view! { <li class="dlg-msg__button">{b}</li> })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
             <div class="dlg-msg__meta">
                 {message.author_name.map(|a| view! { <span class="dlg-msg__author">{a}</span> })}
                 <time class="dlg-msg__time" datetime=message.created_at.to_rfc3339()>

@@ -7,8 +7,10 @@ use crate::api::messages::SendMessage;
 use crate::domain::{ComposerMode, DialogId, DialogPermissions};
 use crate::i18n::use_i18n;
 
+mod buttons;
 mod files;
 mod templates;
+pub use buttons::{ButtonsEditor, ButtonsToggle, ComposerButtons};
 pub use files::{AttachButton, ComposerFiles, FileChips};
 pub use templates::{TemplateBar, TemplateFields};
 
@@ -53,6 +55,7 @@ pub fn Composer(
     });
     let textarea = NodeRef::<leptos::html::Textarea>::new();
     let files = ComposerFiles::new();
+    let buttons = ComposerButtons::new();
 
     let can_send = move || permissions.can_send;
     let can_note = move || permissions.can_note;
@@ -65,12 +68,16 @@ pub fn Composer(
         }
     };
     let is_note = move || mode() == ComposerMode::Note || text.get().trim_start().starts_with('/');
+    // Buttons go under messages to the client, where the messenger has them (E10).
+    let button_limits = permissions.buttons;
+    let offers_buttons = Memo::new(move |_| button_limits.is_some() && can_send() && !is_note());
 
     // Sent: clear and keep typing.
     Effect::new(move |_| {
         if let Some(Ok(_)) = send.value().get() {
             text.set(String::new());
             files.clear();
+            buttons.clear();
             if let Some(el) = textarea.get_untracked() {
                 let _ = el.focus();
             }
@@ -182,8 +189,17 @@ pub fn Composer(
                     </p>
                 </Show>
                 <FileChips files />
+                {move || {
+                    match (offers_buttons.get(), button_limits) {
+                        (true, Some(limits)) => Some(view! { <ButtonsEditor buttons limits /> }),
+                        _ => None,
+                    }
+                }}
                 <div class="dlg-composer__row">
                     <AttachButton files />
+                    <Show when=move || offers_buttons.get()>
+                        <ButtonsToggle buttons />
+                    </Show>
                     <textarea
                         class=move || {
                             if is_note() {

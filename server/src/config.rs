@@ -44,6 +44,9 @@ pub struct ChannelsConfig {
     /// `DIALOGS_PUBLIC_URL`: the address the world reaches this app at (links to files sent
     /// over the API channel); `http://<bound address>` by default.
     pub public_url: Option<String>,
+    /// `DIALOGS_ALLOW_PRIVATE_URLS=1`: webhooks and API channels may reach private and local
+    /// addresses (see `outbound`); off by default.
+    pub allow_private_urls: bool,
 }
 
 /// An S3-compatible bucket for files (AWS S3, MinIO, Ceph, Yandex Object Storage, …).
@@ -62,6 +65,15 @@ pub struct S3Config {
 }
 
 impl ChannelsConfig {
+    /// Where webhooks and API channels may send.
+    pub fn reach(&self) -> crate::outbound::Reach {
+        if self.allow_private_urls {
+            crate::outbound::Reach::Anywhere
+        } else {
+            crate::outbound::Reach::PublicOnly
+        }
+    }
+
     pub fn new(data_dir: &std::path::Path) -> ChannelsConfig {
         ChannelsConfig {
             telegram_api_base: env("TELEGRAM_API_BASE")
@@ -84,6 +96,10 @@ impl ChannelsConfig {
             }),
             workers: !matches!(env("DIALOGS_WORKERS").as_deref(), Some("0") | Some("false")),
             public_url: env("DIALOGS_PUBLIC_URL").map(|v| v.trim_end_matches('/').to_owned()),
+            allow_private_urls: matches!(
+                env("DIALOGS_ALLOW_PRIVATE_URLS").as_deref(),
+                Some("1") | Some("true") | Some("yes")
+            ),
         }
     }
 }

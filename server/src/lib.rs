@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod fake_client;
 pub mod files;
+pub mod outbound;
 pub mod pgcluster;
 pub mod realtime;
 pub mod startup;

@@ -94,7 +94,7 @@ impl Application {
         if config.channels.workers {
             crate::workers::delivery::spawn(pool.clone(), channels.clone(), files.clone());
             crate::workers::files::spawn(pool.clone(), channels.clone(), files.clone());
-            crate::workers::webhooks::spawn(pool.clone())?;
+            crate::workers::webhooks::spawn(pool.clone(), config.channels.reach())?;
             crate::workers::templates::spawn(pool.clone());
             crate::workers::mail::spawn(
                 pool.clone(),

@@ -174,7 +174,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     allowed(&api)?;
-    let url = checked_url(&body.url)?;
+    let url = checked_url(&body.url, state.channels.reach())?;
     let events = checked_events(&body.events)?;
     let secret = match body.secret {
         Some(secret) => {
@@ -312,7 +312,7 @@ fn allowed(api: &ApiUser) -> ApiResult<()> {
     }
 }
 
-fn checked_url(raw: &str) -> ApiResult<String> {
+fn checked_url(raw: &str, reach: crate::outbound::Reach) -> ApiResult<String> {
     let raw = raw.trim();
     let bad = || {
         ApiError::validation(
@@ -330,6 +330,9 @@ fn checked_url(raw: &str) -> ApiResult<String> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(bad());
     }
+    // This machine and private networks are refused unless allowed (`outbound`).
+    crate::outbound::check_url(url.as_str(), reach)
+        .map_err(|reason| ApiError::validation("url", reason))?;
     Ok(url.to_string())
 }
 
@@ -359,11 +362,13 @@ mod tests {
 
     #[test]
     fn only_absolute_http_urls_are_taken() {
-        assert!(checked_url("https://bot.example.com/hook").is_ok());
-        assert!(checked_url("http://127.0.0.1:8080/x").is_ok());
-        assert!(checked_url("ftp://example.com/x").is_err());
-        assert!(checked_url("/relative").is_err());
-        assert!(checked_url("not a url").is_err());
+        use crate::outbound::Reach::{Anywhere, PublicOnly};
+        assert!(checked_url("https://bot.example.com/hook", PublicOnly).is_ok());
+        assert!(checked_url("http://127.0.0.1:8080/x", Anywhere).is_ok());
+        assert!(checked_url("http://127.0.0.1:8080/x", PublicOnly).is_err());
+        assert!(checked_url("ftp://example.com/x", Anywhere).is_err());
+        assert!(checked_url("/relative", Anywhere).is_err());
+        assert!(checked_url("not a url", Anywhere).is_err());
     }
 
     #[test]

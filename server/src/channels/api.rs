@@ -26,18 +26,26 @@ use super::{
     setting, transport_error,
 };
 
+use crate::outbound::{Reach, check_url};
+
 pub const SIGNATURE_HEADER: &str = "x-dialogs-signature";
 const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
 
 pub struct ApiChannel {
+    /// A client that reaches only what `reach` allows (`crate::outbound`).
     http: reqwest::Client,
     /// Where links to sent files point.
     public_url: String,
+    reach: Reach,
 }
 
 impl ApiChannel {
-    pub fn new(http: reqwest::Client, public_url: String) -> ApiChannel {
-        ApiChannel { http, public_url }
+    pub fn new(http: reqwest::Client, public_url: String, reach: Reach) -> ApiChannel {
+        ApiChannel {
+            http,
+            public_url,
+            reach,
+        }
     }
 
     async fn post(
@@ -49,6 +57,7 @@ impl ApiChannel {
         let url = setting(channel, "url").ok_or_else(|| {
             SendError::Permanent("The channel has no URL to send messages to".into())
         })?;
+        let url = check_url(url, self.reach).map_err(SendError::Permanent)?;
         let secret = credential(channel, "secret")
             .ok_or_else(|| SendError::Permanent("The channel has no secret".into()))?;
         let raw = serde_json::to_vec(body)
@@ -361,9 +370,10 @@ impl ChannelAdapter for ApiChannel {
         source: &'a str,
     ) -> BoxFuture<'a, Result<FetchedFile, SendError>> {
         Box::pin(async move {
+            let url = check_url(source, self.reach).map_err(SendError::Permanent)?;
             let response = self
                 .http
-                .get(source)
+                .get(url)
                 .send()
                 .await
                 .map_err(|e| transport_error("the file's server", &e))?;

@@ -205,6 +205,7 @@ pub trait ChannelAdapter: Send + Sync {
 /// The adapters of this server, by kind.
 #[derive(Clone)]
 pub struct Channels {
+    reach: crate::outbound::Reach,
     telegram: Arc<telegram::Telegram>,
     api: Arc<api::ApiChannel>,
     whatsapp: Arc<whatsapp::WhatsApp>,
@@ -224,7 +225,18 @@ impl Channels {
             .user_agent(concat!("Dialogs/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;
+        // API channels post to, and fetch files from, addresses their accounts give: only
+        // public ones (`outbound`), and no redirects that would carry the signed body on.
+        let reach = config.reach();
+        let guarded = crate::outbound::guarded(reqwest::Client::builder(), reach)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Dialogs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| anyhow::anyhow!("building the API channels' HTTP client: {e}"))?;
         Ok(Channels {
+            reach,
             telegram: Arc::new(telegram::Telegram::new(
                 http.clone(),
                 config.telegram_api_base.clone(),
@@ -233,9 +245,14 @@ impl Channels {
                 http.clone(),
                 config.whatsapp_graph_base.clone(),
             )),
-            api: Arc::new(api::ApiChannel::new(http, public_url.to_owned())),
+            api: Arc::new(api::ApiChannel::new(guarded, public_url.to_owned(), reach)),
             email: Arc::new(email::Email::new(files)),
         })
+    }
+
+    /// Where addresses accounts give may point (webhooks, API channels).
+    pub fn reach(&self) -> crate::outbound::Reach {
+        self.reach
     }
 
     /// The WhatsApp adapter, for what only WhatsApp has (templates).
@@ -300,6 +317,9 @@ pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
 /// How a `reqwest` failure reads for delivery: refused connections never reached the
 /// provider (retry); timeouts after sending may have (unclear).
 pub fn transport_error(provider: &str, err: &reqwest::Error) -> SendError {
+    if let Some(reason) = crate::outbound::refusal(err) {
+        return SendError::Permanent(reason);
+    }
     if err.is_connect() || err.is_builder() {
         SendError::Retry {
             after: None,

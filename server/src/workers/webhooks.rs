@@ -18,6 +18,7 @@ use sqlx::PgPool;
 use super::backoff;
 use crate::channels::api::{SIGNATURE_HEADER, signature};
 use crate::channels::retry_after;
+use crate::outbound::{Reach, check_url};
 
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i32 = 12;
@@ -34,8 +35,9 @@ const IN_FLIGHT: usize = 32;
 const BACKOFF_OFFSET: i32 = 2;
 
 /// Starts the worker; it ends when the pool is closed.
-pub fn spawn(pool: PgPool) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
+pub fn spawn(pool: PgPool, reach: Reach) -> anyhow::Result<()> {
+    // Subscriptions name their own URLs: only public addresses unless allowed (`outbound`).
+    let http = crate::outbound::guarded(reqwest::Client::builder(), reach)
         .connect_timeout(Duration::from_secs(5))
         .timeout(TIMEOUT)
         // A redirect would resend the signed body somewhere the account did not name.
@@ -53,7 +55,7 @@ pub fn spawn(pool: PgPool) -> anyhow::Result<()> {
             let (pool, http) = (worker_pool.clone(), http.clone());
             async move {
                 let id = delivery.id;
-                if let Err(err) = deliver(&pool, &http, delivery).await {
+                if let Err(err) = deliver(&pool, &http, reach, delivery).await {
                     // The lease runs out and the delivery is claimed again.
                     tracing::error!(
                         delivery = id,
@@ -88,9 +90,16 @@ enum Outcome {
 async fn deliver(
     pool: &PgPool,
     http: &reqwest::Client,
+    reach: Reach,
     delivery: DueDelivery,
 ) -> anyhow::Result<()> {
-    let outcome = attempt(http, &delivery).await;
+    let outcome = match check_url(&delivery.url, reach) {
+        Ok(_) => attempt(http, &delivery).await,
+        Err(error) => Outcome::GiveUp {
+            status: None,
+            error,
+        },
+    };
     match outcome {
         Outcome::Delivered(status) => {
             tracing::debug!(delivery = delivery.id, event = %delivery.event_id, status, "webhook delivered");
@@ -157,6 +166,12 @@ async fn attempt(http: &reqwest::Client, delivery: &DueDelivery) -> Outcome {
     let response = match sent {
         Ok(response) => response,
         Err(err) => {
+            if let Some(error) = crate::outbound::refusal(&err) {
+                return Outcome::GiveUp {
+                    status: None,
+                    error,
+                };
+            }
             let error = if err.is_timeout() {
                 format!("No answer within {} s", TIMEOUT.as_secs())
             } else if err.is_connect() {

@@ -50,6 +50,8 @@ impl TestApp {
                 s3: None,
                 workers: true,
                 public_url: None,
+                // The fakes the tests start listen on loopback.
+                allow_private_urls: true,
             },
         };
         adjust(&mut config);

@@ -24,6 +24,12 @@ impl ComposerButtons {
     }
 }
 
+impl Default for ComposerButtons {
+    fn default() -> Self {
+        ComposerButtons::new()
+    }
+}
+
 /// The toggle beside the paperclip: opens the editor with one empty button, or closes it
 /// and drops the buttons.
 #[component]

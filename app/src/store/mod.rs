@@ -14,6 +14,7 @@ pub mod lines;
 pub mod mail;
 pub mod messages;
 pub mod outbox;
+pub mod pace;
 pub mod sessions;
 pub mod templates;
 pub mod uploads;

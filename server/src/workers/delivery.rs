@@ -8,16 +8,13 @@
 //! whose fate is unknown (a timeout, a server killed mid-send) is marked failed with that
 //! explanation rather than repeated blindly.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use app::domain::ServerEvent;
 use app::store::outbox::{self, Delivery, OutboxFile, SentPart};
-use app::store::{events, inbound, messages};
+use app::store::{events, inbound, messages, pace};
 use sqlx::PgPool;
-use tokio::time::Instant;
 
 use super::backoff;
 use crate::channels::{Channels, FileSending, Outgoing, OutgoingFile, SendError};
@@ -34,7 +31,6 @@ const IN_FLIGHT: usize = 64;
 
 /// Starts the worker; it ends when the pool is closed.
 pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
-    let pacer = Arc::new(Pacer::default());
     let worker_pool = pool.clone();
     super::run_queue(
         pool,
@@ -42,15 +38,10 @@ pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
         IN_FLIGHT,
         |pool, limit| async move { outbox::claim(&pool, limit, LEASE).await },
         move |delivery: Delivery| {
-            let (pool, channels, pacer, files) = (
-                worker_pool.clone(),
-                channels.clone(),
-                pacer.clone(),
-                files.clone(),
-            );
+            let (pool, channels, files) = (worker_pool.clone(), channels.clone(), files.clone());
             async move {
                 let message = delivery.message_id;
-                if let Err(err) = deliver(&pool, &channels, &pacer, &files, delivery).await {
+                if let Err(err) = deliver(&pool, &channels, &files, delivery).await {
                     // The lease runs out and the delivery is claimed again.
                     tracing::error!(message = %message, error = format!("{err:#}"), "delivery");
                 }
@@ -63,7 +54,6 @@ pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
 async fn deliver(
     pool: &PgPool,
     channels: &Channels,
-    pacer: &Pacer,
     files: &FileStore,
     delivery: Delivery,
 ) -> anyhow::Result<()> {
@@ -96,11 +86,12 @@ async fn deliver(
 
     // The chat's turn first, then the channel's: the channel's slots are taken in the
     // order sends really go, so one slow chat never holds the others.
+    // The pace is kept in the database, so every app server sending for one bot keeps it.
     let limits = adapter.limits();
     let chat_key = format!("{}/{chat}", channel.id);
-    tokio::time::sleep_until(pacer.reserve(&chat_key, limits.per_chat, Instant::now())).await;
+    take_turn(pool, &chat_key, limits.per_chat).await?;
     let channel_key = channel.id.to_string();
-    tokio::time::sleep_until(pacer.reserve(&channel_key, limits.per_channel, Instant::now())).await;
+    take_turn(pool, &channel_key, limits.per_channel).await?;
 
     let base = Outgoing {
         chat,
@@ -129,8 +120,7 @@ async fn deliver(
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             // Every part is a message to the chat: the chat's pace holds between them.
-            tokio::time::sleep_until(pacer.reserve(&chat_key, limits.per_chat, Instant::now()))
-                .await;
+            take_turn(pool, &chat_key, limits.per_chat).await?;
         }
         let mut outgoing = base.clone();
         outgoing.text = part.text.clone();
@@ -184,7 +174,9 @@ async fn deliver(
         Err(SendError::Retry { after, reason }) if after.is_some() => {
             // The provider said when: that wait does not count against the message.
             let wait = after.unwrap_or_default().max(Duration::from_millis(100));
-            pacer.hold(&channel.id.to_string(), Instant::now() + wait);
+            pace::hold(pool, &channel.id.to_string(), wait)
+                .await
+                .context("holding the channel's pace")?;
             outbox::retry_later(pool, &delivery, wait, &reason)
                 .await
                 .context("rescheduling a delivery")
@@ -344,32 +336,18 @@ async fn publish_update(tx: &mut sqlx::PgConnection, delivery: &Delivery) -> any
     Ok(())
 }
 
-/// Spaces sends out to the providers' limits: each key (a channel, a chat) has the earliest
-/// time its next send may go. In-process: each server keeps its own pace.
-#[derive(Default)]
-pub struct Pacer {
-    next: Mutex<HashMap<String, Instant>>,
-}
-
-impl Pacer {
-    /// Reserves the earliest moment `key` allows a send, and moves its next moment on by
-    /// `interval`.
-    pub fn reserve(&self, key: &str, interval: Duration, now: Instant) -> Instant {
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        if next.len() > 50_000 {
-            next.retain(|_, at| *at > now);
-        }
-        let at = next.get(key).copied().unwrap_or(now).max(now);
-        next.insert(key.to_owned(), at + interval);
-        at
+/// Waits for `key`'s next turn (`app::store::pace`, shared by every app server).
+async fn take_turn(pool: &PgPool, key: &str, interval: Duration) -> anyhow::Result<()> {
+    if interval.is_zero() {
+        return Ok(());
     }
-
-    /// Holds a key until `until` (the provider asked us to wait).
-    pub fn hold(&self, key: &str, until: Instant) {
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = next.entry(key.to_owned()).or_insert(until);
-        *entry = (*entry).max(until);
+    let wait = pace::reserve(pool, key, interval)
+        .await
+        .context("taking a turn in the sending pace")?;
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -398,21 +376,5 @@ mod tests {
         );
         assert_eq!(pieces.concat(), word);
         assert_eq!(split_text("short", 4096), vec!["short".to_owned()]);
-    }
-
-    #[test]
-    fn sends_to_one_key_are_spaced_by_its_interval_and_other_keys_are_not_held() {
-        let pacer = Pacer::default();
-        let now = Instant::now();
-        let second = Duration::from_secs(1);
-        assert_eq!(pacer.reserve("ch/a", second, now), now);
-        assert_eq!(pacer.reserve("ch/a", second, now), now + second);
-        assert_eq!(pacer.reserve("ch/a", second, now), now + 2 * second);
-        assert_eq!(pacer.reserve("ch/b", second, now), now);
-        // A key whose time has passed is free at once.
-        let later = now + 10 * second;
-        assert_eq!(pacer.reserve("ch/a", second, later), later);
-        pacer.hold("ch", now + 5 * second);
-        assert_eq!(pacer.reserve("ch", second, now), now + 5 * second);
     }
 }

@@ -48,6 +48,8 @@ pub async fn sweep(pool: &PgPool) -> sqlx::Result<Swept> {
         .bind(DELIVERY_LOG_RETENTION_DAYS)
         .execute(pool)
         .await?;
+    // Sending-pace keys whose moment passed long ago.
+    app::store::pace::sweep(pool).await?;
     let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < now()")
         .execute(pool)
         .await?

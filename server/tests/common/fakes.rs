@@ -38,6 +38,8 @@ pub struct Call {
     pub accepted: bool,
     /// A file sent as multipart/form-data: field, file name, type, bytes.
     pub upload: Option<(String, String, String, Vec<u8>)>,
+    /// When the call arrived.
+    pub at: std::time::Instant,
 }
 
 /// Reads a multipart/form-data body: its text fields as a JSON object, and its file.
@@ -194,6 +196,7 @@ async fn telegram_method(
         headers,
         accepted: failure.is_none(),
         upload,
+        at: std::time::Instant::now(),
     });
     if let Some(failure) = failure {
         return match failure {
@@ -325,6 +328,7 @@ async fn receive(
         headers,
         accepted: failure.is_none(),
         upload: None,
+        at: std::time::Instant::now(),
     });
     match failure {
         None => axum::Json(json!({"id": format!("ext-{}", inner.calls.len())})).into_response(),

@@ -1,0 +1,125 @@
+//! The providers' pace holds across app servers: two servers sending for one Telegram bot
+//! keep one message a second per chat between them, and a provider's "wait" (429 with
+//! retry_after) received by one holds the other too.
+
+mod common;
+
+use std::time::Duration;
+
+use common::fakes::{Failure, FakeTelegram};
+use common::{Session, TELEGRAM_TOKEN, TestApp, telegram_secret, telegram_text, world};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+async fn send(session: &Session, dialog: i64, text: &str) {
+    let (status, body) = session
+        .call(
+            "send_message",
+            &[
+                ("dialog_id", &dialog.to_string()),
+                ("text", text),
+                ("mode", "message"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_servers_keep_one_message_a_second_per_chat_between_them(pool: PgPool) {
+    let w = world(&pool).await;
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let base = fake.base();
+    let (a_base, b_base) = (base.clone(), base);
+    let a = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = a_base).await;
+    let b = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = b_base).await;
+    let (status, _) = a
+        .telegram_webhook(
+            w.acme.channel_tg,
+            Some(&telegram_secret(&w.acme)),
+            &telegram_text(7001, 7001, 1, "Fay", "Hello"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let dialog: i64 =
+        sqlx::query_scalar("SELECT dialog_id FROM messages WHERE external_id = '7001:1'")
+            .fetch_one(&pool)
+            .await
+            .expect("dialog");
+    let on_a = a.sign_in("admin@acme.test").await;
+    let on_b = b.sign_in("admin@acme.test").await;
+    // Alternate the servers the messages are written through; both run delivery workers.
+    for n in 0..4 {
+        let session = if n % 2 == 0 { &on_a } else { &on_b };
+        send(session, dialog, &format!("Answer {n}")).await;
+    }
+    a.wait_for("SELECT count(*) FROM messages WHERE delivery = 'sent'", 4)
+        .await;
+    let times: Vec<_> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.accepted && c.method == "sendMessage")
+        .map(|c| c.at)
+        .collect();
+    assert_eq!(times.len(), 4);
+    for pair in times.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        // One a second, less what the clocks of two servers and one database allow.
+        assert!(
+            gap >= Duration::from_millis(950),
+            "only {gap:?} between two sends"
+        );
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_wait_the_provider_asked_of_one_server_holds_the_other(pool: PgPool) {
+    let w = world(&pool).await;
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let base = fake.base();
+    let (a_base, b_base) = (base.clone(), base);
+    let a = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = a_base).await;
+    let b = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = b_base).await;
+    let mut dialogs = Vec::new();
+    for (n, chat) in [7101i64, 7102].into_iter().enumerate() {
+        let (status, _) = a
+            .telegram_webhook(
+                w.acme.channel_tg,
+                Some(&telegram_secret(&w.acme)),
+                &telegram_text(chat, chat, n as i64 + 1, "Client", "Hi"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let dialog: i64 =
+            sqlx::query_scalar("SELECT dialog_id FROM messages WHERE external_id = $1")
+                .bind(format!("{chat}:{}", n + 1))
+                .fetch_one(&pool)
+                .await
+                .expect("dialog");
+        dialogs.push(dialog);
+    }
+    // The bot's first send is answered "retry after 2 s".
+    fake.fail_next([Failure::TooMany { retry_after: 2 }]);
+    let on_a = a.sign_in("admin@acme.test").await;
+    let on_b = b.sign_in("admin@acme.test").await;
+    let started = std::time::Instant::now();
+    send(&on_a, dialogs[0], "First").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    send(&on_b, dialogs[1], "Second").await;
+    a.wait_for("SELECT count(*) FROM messages WHERE delivery = 'sent'", 2)
+        .await;
+    let accepted: Vec<_> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.accepted && c.method == "sendMessage")
+        .map(|c| c.at.duration_since(started))
+        .collect();
+    assert_eq!(accepted.len(), 2);
+    // Whichever server sent them, nothing went to the bot before its wait ran out.
+    for at in accepted {
+        assert!(
+            at >= Duration::from_millis(1900),
+            "sent {at:?} after the start"
+        );
+    }
+}

@@ -668,6 +668,59 @@ async fn an_event_the_database_refuses_for_good_is_kept_aside_and_does_not_block
         .cloned()
         .expect("the channel");
     assert_eq!(channel["dead_letters"], 1, "{channel}");
+    // They read it (the reason and the start of the body), and dismiss it once looked at.
+    let tg = w.acme.channel_tg.to_string();
+    let (status, letters) = admin
+        .call("channel_dead_letters", &[("channel_id", &tg)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{letters}");
+    let letter = &letters[0];
+    assert!(
+        letter["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no_poison")),
+        "{letter}"
+    );
+    assert!(
+        letter["excerpt"]
+            .as_str()
+            .is_some_and(|b| b.contains("poison")),
+        "{letter}"
+    );
+    let letter_id = letter["id"].to_string();
+    // Someone who does not administer the channel, or another account, may not.
+    for email in ["olga@acme.test", "admin@other.test"] {
+        let user = app.sign_in(email).await;
+        let (status, _) = user
+            .call("channel_dead_letters", &[("channel_id", &tg)])
+            .await;
+        assert!(status.is_client_error(), "{email}: {status}");
+        let (status, _) = user
+            .call(
+                "dismiss_dead_letter",
+                &[("channel_id", &tg), ("id", &letter_id)],
+            )
+            .await;
+        assert!(status.is_client_error(), "{email}: {status}");
+    }
+    let (status, _) = admin
+        .call(
+            "dismiss_dead_letter",
+            &[("channel_id", &tg), ("id", &letter_id)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = admin
+        .call(
+            "dismiss_dead_letter",
+            &[("channel_id", &tg), ("id", &letter_id)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "once only");
+    let (_, letters) = admin
+        .call("channel_dead_letters", &[("channel_id", &tg)])
+        .await;
+    assert_eq!(letters, json!([]));
 
     // The same chat's next message is stored as usual.
     let (status, body) = app

@@ -24,7 +24,7 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
                 return Err(AppError::Forbidden);
             }
             let mut mail = crate::store::mail::statuses(&state.pool, user.account_id).await?;
-            let dead = crate::store::mail::dead_letters(&state.pool, user.account_id).await?;
+            let dead = crate::store::dead_letters::counts(&state.pool, user.account_id).await?;
             let channels = lines::channels(&state.pool, user.account_id)
                 .await?
                 .into_iter()
@@ -252,6 +252,53 @@ pub async fn receive_mail_now(channel_id: ChannelId) -> Result<(), AppError> {
                 return Err(AppError::validation("channel_id", "settings.error.no_imap"));
             }
             tx.commit().await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The newest events a channel kept aside (dead letters), for its administrators.
+#[server(endpoint = "channel_dead_letters")]
+pub async fn channel_dead_letters(
+    channel_id: ChannelId,
+) -> Result<Vec<crate::domain::settings::DeadLetterView>, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            let channel = crate::store::lines::channel(&state.pool, user.account_id, channel_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if !access.can_admin_channel(channel.line_id) {
+                return Err(AppError::Forbidden);
+            }
+            Ok(
+                crate::store::dead_letters::list(&state.pool, user.account_id, channel_id, 50)
+                    .await?,
+            )
+        }
+        .await,
+    )
+}
+
+/// Forgets one event a channel kept aside, once an administrator has looked at it.
+#[server(endpoint = "dismiss_dead_letter")]
+pub async fn dismiss_dead_letter(channel_id: ChannelId, id: i64) -> Result<(), AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            let channel = crate::store::lines::channel(&state.pool, user.account_id, channel_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if !access.can_admin_channel(channel.line_id) {
+                return Err(AppError::Forbidden);
+            }
+            if !crate::store::dead_letters::dismiss(&state.pool, user.account_id, channel_id, id)
+                .await?
+            {
+                return Err(AppError::NotFound);
+            }
+            tracing::info!(channel = %channel_id, dead_letter = id, "dead letter dismissed");
             Ok(())
         }
         .await,

@@ -56,6 +56,18 @@ pub struct ChannelSettings {
     pub dead_letters: i64,
 }
 
+/// A webhook event (or an email) the channel kept aside: what the database refused or what
+/// was too large, with the reason and the start of the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterView {
+    pub id: i64,
+    /// The event's position in its webhook body.
+    pub event_index: i32,
+    pub error: String,
+    pub excerpt: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// How an email channel's IMAP mailbox was last read (B5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailStatus {

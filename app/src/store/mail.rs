@@ -155,16 +155,3 @@ pub async fn statuses(
         })
         .collect())
 }
-
-/// How many events each channel of the account kept aside (`dead_letters`).
-pub async fn dead_letters(
-    db: impl PgExecutor<'_>,
-    account: AccountId,
-) -> sqlx::Result<Vec<(ChannelId, i64)>> {
-    sqlx::query_as(
-        "SELECT channel_id, count(*) FROM dead_letters WHERE account_id = $1 GROUP BY channel_id",
-    )
-    .bind(account)
-    .fetch_all(db)
-    .await
-}

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod attachments;
 pub mod clients;
+pub mod dead_letters;
 pub mod dialogs;
 pub mod events;
 pub mod inbound;

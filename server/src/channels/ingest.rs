@@ -140,19 +140,16 @@ pub async fn dead_letter(
     body: &[u8],
     err: &anyhow::Error,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO dead_letters (account_id, channel_id, event_index, body, error)
-         VALUES ($1, $2, $3, $4, $5)",
+    app::store::dead_letters::record(
+        pool,
+        channel.account_id,
+        channel.id,
+        i32::try_from(index).unwrap_or(i32::MAX),
+        body,
+        &format!("{err:#}"),
     )
-    .bind(channel.account_id)
-    .bind(channel.id)
-    .bind(i32::try_from(index).unwrap_or(i32::MAX))
-    .bind(body)
-    .bind(format!("{err:#}"))
-    .execute(pool)
     .await
-    .context("inserting a dead letter")?;
-    Ok(())
+    .context("inserting a dead letter")
 }
 
 /// `GET /webhooks/{kind}/{channel_id}`: the provider checks the URL is ours before sending

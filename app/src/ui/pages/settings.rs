@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::settings::{
-    connect_telegram, get_settings, receive_mail_now, save_line, set_channel,
+    channel_dead_letters, connect_telegram, dismiss_dead_letter, get_settings, receive_mail_now,
+    save_line, set_channel,
 };
 use crate::domain::settings::{
     ChannelSettings, ConnectedChannel, ConnectedTelegram, LineSettings, MailStatus,
@@ -329,15 +330,88 @@ fn ChannelRow(
             </button>
             {channel.mail.map(|mail| view! { <MailControls id mail outcome version /> })}
             {(channel.dead_letters > 0)
-                .then(|| {
-                    let count = channel.dead_letters.to_string();
-                    let attr = count.clone();
-                    view! {
-                        <span class="dlg-settings__mail dlg-settings__error" data-dead-letters=attr>
-                            {move || i18n.t_with("settings.dead_letters", &[("count", &count)])}
-                        </span>
-                    }
-                })}
+                .then(|| view! { <DeadLetters id count=channel.dead_letters version /> })}
+        </div>
+    }
+}
+
+/// The events a channel kept aside: the count, and on request the newest of them with the
+/// reason and the start of the body, each dismissable.
+#[component]
+fn DeadLetters(id: ChannelId, count: i64, version: RwSignal<u64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let open = RwSignal::new(false);
+    let letters = Resource::new(
+        move || open.get().then_some(id),
+        |shown| async move {
+            match shown {
+                Some(id) => channel_dead_letters(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let failed = RwSignal::new(None::<String>);
+    let dismiss = move |letter: i64| {
+        spawn_local(async move {
+            match dismiss_dead_letter(id, letter).await {
+                Ok(()) => {
+                    letters.refetch();
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => failed.set(Some(e.key().to_owned())),
+            }
+        });
+    };
+    let offset = use_context::<crate::ui::prefs::PagePrefs>()
+        .map(|p| p.tz_offset_minutes)
+        .unwrap_or(0);
+    let count_text = count.to_string();
+    view! {
+        <div class="dlg-dead" data-dead-letters=count>
+            <span class="dlg-settings__error">
+                {move || i18n.t_with("settings.dead_letters", &[("count", &count_text)])}
+            </span>
+            <button
+                type="button"
+                class="dlg-button dlg-button--ghost"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {move || if open.get() { i18n.t("settings.dead.hide") } else { i18n.t("settings.dead.show") }}
+            </button>
+            {move || failed.get().map(|key| view! { <span class="dlg-settings__error">{i18n.t(&key)}</span> })}
+            <Transition>
+                {move || {
+                    letters
+                        .get()
+                        .and_then(Result::ok)
+                        .flatten()
+                        .map(|list| {
+                            list.into_iter()
+                                .map(|letter| {
+                                    let at = crate::ui::format::list_time(letter.created_at, chrono::Utc::now(), offset);
+                                    let letter_id = letter.id;
+                                    view! {
+                                        <div class="dlg-dead__item" data-dead-letter=letter.id>
+                                            <div class="dlg-dead__head">
+                                                <time datetime=letter.created_at.to_rfc3339()>{at}</time>
+                                                <span class="dlg-dead__reason">{letter.error}</span>
+                                                <button
+                                                    type="button"
+                                                    class="dlg-button dlg-button--ghost"
+                                                    on:click=move |_| dismiss(letter_id)
+                                                >
+                                                    {move || i18n.t("settings.dead.dismiss")}
+                                                </button>
+                                            </div>
+                                            <pre class="dlg-dead__body">{letter.excerpt}</pre>
+                                        </div>
+                                    }
+                                })
+                                .collect_view()
+                        })
+                }}
+            </Transition>
         </div>
     }
 }

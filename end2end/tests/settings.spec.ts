@@ -86,3 +86,35 @@ test('an operator sees no settings link, and the page refuses them', async ({ br
   await expect(page.locator('.dlg-settings__error')).toHaveText(/not allowed|нет прав/);
   await context.close();
 });
+
+test('an admin reads the events a channel kept aside and dismisses one', async ({ browser }) => {
+  const DATABASE_URL = process.env.DIALOGS_E2E_DATABASE_URL ?? '';
+  test.skip(!DATABASE_URL, 'DIALOGS_E2E_DATABASE_URL is not set');
+  const { execFileSync } = await import('child_process');
+  // Two events the database refused on the demo's first Telegram channel.
+  execFileSync('psql', ['-q', '-d', DATABASE_URL, '-c',
+    `INSERT INTO dead_letters (account_id, channel_id, event_index, body, error)
+     SELECT account_id, id, n, convert_to('{"update_id": ' || n || ', "message": {"text": "poison ' || n || '"}}', 'UTF8'),
+            'storing an inbound message: violates check constraint "no_poison"'
+       FROM channels, generate_series(1, 2) n
+      WHERE id = (SELECT min(id) FROM channels WHERE kind = 'telegram')`]);
+  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, 'admin@demo.test');
+  await page.goto('/settings');
+  await page.locator('body[data-hydrated]').waitFor();
+  const dead = page.locator('.dlg-dead').first();
+  await expect(dead).toContainText('kept aside');
+  await dead.getByRole('button', { name: 'Show' }).click();
+  await expect(dead.locator('.dlg-dead__item')).toHaveCount(2);
+  await expect(dead.locator('.dlg-dead__reason').first()).toContainText('no_poison');
+  await expect(dead.locator('.dlg-dead__body').first()).toContainText('poison 2');
+  await page.screenshot({ path: `${SHOTS}/settings-dead-letters-light.png` });
+  await dead.locator('.dlg-dead__item').first().getByRole('button', { name: 'Dismiss' }).click();
+  await expect(page.locator('.dlg-dead__item')).toHaveCount(1);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await page.screenshot({ path: `${SHOTS}/settings-dead-letters-phone-dark.png` });
+  await context.close();
+});

@@ -330,7 +330,7 @@ fn ChannelRow(
             </button>
             {channel.mail.map(|mail| view! { <MailControls id mail outcome version /> })}
             {(channel.dead_letters > 0)
-                .then(|| view! { <DeadLetters id count=channel.dead_letters version /> })}
+                .then(|| view! { <DeadLetters id count=channel.dead_letters /> })}
         </div>
     }
 }
@@ -338,9 +338,11 @@ fn ChannelRow(
 /// The events a channel kept aside: the count, and on request the newest of them with the
 /// reason and the start of the body, each dismissable.
 #[component]
-fn DeadLetters(id: ChannelId, count: i64, version: RwSignal<u64>) -> impl IntoView {
+fn DeadLetters(id: ChannelId, count: i64) -> impl IntoView {
     let i18n = use_i18n();
     let open = RwSignal::new(false);
+    // Kept here, so dismissing one does not rebuild the page (and close this list).
+    let count = RwSignal::new(count);
     let letters = Resource::new(
         move || open.get().then_some(id),
         |shown| async move {
@@ -355,8 +357,8 @@ fn DeadLetters(id: ChannelId, count: i64, version: RwSignal<u64>) -> impl IntoVi
         spawn_local(async move {
             match dismiss_dead_letter(id, letter).await {
                 Ok(()) => {
+                    count.update(|c| *c = (*c - 1).max(0));
                     letters.refetch();
-                    version.update(|v| *v += 1);
                 }
                 Err(e) => failed.set(Some(e.key().to_owned())),
             }
@@ -365,11 +367,12 @@ fn DeadLetters(id: ChannelId, count: i64, version: RwSignal<u64>) -> impl IntoVi
     let offset = use_context::<crate::ui::prefs::PagePrefs>()
         .map(|p| p.tz_offset_minutes)
         .unwrap_or(0);
-    let count_text = count.to_string();
     view! {
-        <div class="dlg-dead" data-dead-letters=count>
+        <div class="dlg-dead" data-dead-letters=move || count.get()>
             <span class="dlg-settings__error">
-                {move || i18n.t_with("settings.dead_letters", &[("count", &count_text)])}
+                {move || {
+                    i18n.t_with("settings.dead_letters", &[("count", &count.get().to_string())])
+                }}
             </span>
             <button
                 type="button"

@@ -27,6 +27,8 @@ test('an operator sends a question with buttons to a Telegram client', async ({ 
   await composer.getByRole('button', { name: 'Send' }).click();
   const sent = page.locator('.dlg-msg', { hasText: 'When shall the courier come?' }).last();
   await expect(sent.locator('.dlg-msg__button')).toHaveText(['Morning', 'Evening!']);
+  await sent.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/buttons-sent-light.png` });
   // Sent: the editor closes.
   await expect(composer.locator('.dlg-composer__button-input')).toHaveCount(0);
 

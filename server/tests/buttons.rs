@@ -125,17 +125,7 @@ async fn whatsapp_gets_interactive_reply_buttons_within_its_limits(pool: PgPool)
     let fake = FakeGraph::start("EAAG-token").await;
     let base = fake.base();
     let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
-    let channel: i64 = sqlx::query_scalar(
-        "INSERT INTO channels (account_id, line_id, kind, name, settings, credentials)
-         VALUES ($1, $2, 'whatsapp', 'WA', '{\"phone_number_id\": \"1065550001\"}',
-                 '{\"access_token\": \"EAAG-token\", \"app_secret\": \"s\", \"verify_token\": \"v\"}')
-         RETURNING id",
-    )
-    .bind(w.acme.id)
-    .bind(w.acme.line_sales)
-    .fetch_one(&pool)
-    .await
-    .expect("channel");
+    let channel = common::whatsapp_channel(&pool, &w.acme, "EAAG-token").await;
     let admin = app.sign_in("admin@acme.test").await;
     let (status, dialog) = admin
         .call(
@@ -230,17 +220,7 @@ async fn email_has_no_buttons_and_the_api_channel_passes_them_on(pool: PgPool) {
     assert_eq!(telegram["buttons"]["count"], 10);
 
     // Through the REST API, to an API channel.
-    let channel: i64 = sqlx::query_scalar(
-        "INSERT INTO channels (account_id, line_id, kind, name, settings, credentials)
-         VALUES ($1, $2, 'webhook', 'Site', jsonb_build_object('url', $3::text), '{\"secret\": \"api-secret\"}')
-         RETURNING id",
-    )
-    .bind(w.acme.id)
-    .bind(w.acme.line_sales)
-    .bind(receiver.url())
-    .fetch_one(&pool)
-    .await
-    .expect("channel");
+    let channel = common::api_channel(&pool, &w.acme, &receiver.url()).await;
     let (token, hash) = server::api_v1::new_token();
     app::store::api_tokens::create(&pool, "admin@acme.test", "bot", &hash)
         .await

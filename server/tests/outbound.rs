@@ -87,18 +87,7 @@ async fn an_api_channel_pointing_at_this_machine_fails_its_messages_with_the_rea
     }
     let admin = app.sign_in("admin@acme.test").await;
     for (n, url) in urls.iter().enumerate() {
-        let channel: i64 = sqlx::query_scalar(
-            "INSERT INTO channels (account_id, line_id, kind, name, settings, credentials)
-             VALUES ($1, $2, 'webhook', 'Intranet', jsonb_build_object('url', $3::text),
-                     '{\"secret\": \"api-secret\"}')
-             RETURNING id",
-        )
-        .bind(w.acme.id)
-        .bind(w.acme.line_sales)
-        .bind(url)
-        .fetch_one(&pool)
-        .await
-        .expect("channel");
+        let channel = common::api_channel(&pool, &w.acme, url).await;
         let (status, dialog) = admin
             .call(
                 "start_dialog",

@@ -205,17 +205,7 @@ async fn whatsapp_takes_an_upload_then_the_message_by_media_id(pool: PgPool) {
     let fake = FakeGraph::start("EAAG-token").await;
     let base = fake.base();
     let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
-    let channel: i64 = sqlx::query_scalar(
-        "INSERT INTO channels (account_id, line_id, kind, name, settings, credentials)
-         VALUES ($1, $2, 'whatsapp', 'WA', '{\"phone_number_id\": \"1065550001\"}',
-                 '{\"access_token\": \"EAAG-token\", \"app_secret\": \"s\", \"verify_token\": \"v\"}')
-         RETURNING id",
-    )
-    .bind(w.acme.id)
-    .bind(w.acme.line_sales)
-    .fetch_one(&pool)
-    .await
-    .expect("channel");
+    let channel = common::whatsapp_channel(&pool, &w.acme, "EAAG-token").await;
     let admin = app.sign_in("admin@acme.test").await;
     let dialog = started(&admin, w.acme.line_sales, channel, "+7 916 555-44-33").await;
     let pdf = uploaded(&admin, "invoice.pdf", "application/pdf", b"%PDF invoice").await;
@@ -250,17 +240,7 @@ async fn the_api_channel_gets_signed_links_that_expire_and_cannot_be_forged(pool
     let w = world(&pool).await;
     let receiver = FakeReceiver::start().await;
     let app = TestApp::spawn(pool.clone()).await;
-    let channel: i64 = sqlx::query_scalar(
-        "INSERT INTO channels (account_id, line_id, kind, name, settings, credentials)
-         VALUES ($1, $2, 'webhook', 'Site', jsonb_build_object('url', $3::text), '{\"secret\": \"api-secret\"}')
-         RETURNING id",
-    )
-    .bind(w.acme.id)
-    .bind(w.acme.line_sales)
-    .bind(receiver.url())
-    .fetch_one(&pool)
-    .await
-    .expect("channel");
+    let channel = common::api_channel(&pool, &w.acme, &receiver.url()).await;
     let admin = app.sign_in("admin@acme.test").await;
     let dialog = started(&admin, w.acme.line_sales, channel, "visitor-1").await;
     let file = uploaded(&admin, "scan.jpg", "image/jpeg", b"jpeg bytes").await;

@@ -154,10 +154,8 @@ pub async fn set_channel(
     crate::error::respond(
         async move {
             let (state, user, access) = crate::auth::authorize().await?;
-            let channel = crate::store::lines::channel(&state.pool, user.account_id, channel_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if !access.can_admin_channel(channel.line_id) || !access.can_admin_channel(line_id) {
+            administered_channel(&state.pool, &user, &access, channel_id).await?;
+            if !access.can_admin_channel(line_id) {
                 return Err(AppError::Forbidden);
             }
             if let Some(line) = line_id {
@@ -241,12 +239,7 @@ pub async fn receive_mail_now(channel_id: ChannelId) -> Result<(), AppError> {
     crate::error::respond(
         async move {
             let (state, user, access) = crate::auth::authorize().await?;
-            let channel = crate::store::lines::channel(&state.pool, user.account_id, channel_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if !access.can_admin_channel(channel.line_id) {
-                return Err(AppError::Forbidden);
-            }
+            administered_channel(&state.pool, &user, &access, channel_id).await?;
             let mut tx = state.pool.begin().await?;
             if !crate::store::mail::poll_now(&mut tx, user.account_id, channel_id).await? {
                 return Err(AppError::validation("channel_id", "settings.error.no_imap"));
@@ -266,12 +259,7 @@ pub async fn channel_dead_letters(
     crate::error::respond(
         async move {
             let (state, user, access) = crate::auth::authorize().await?;
-            let channel = crate::store::lines::channel(&state.pool, user.account_id, channel_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if !access.can_admin_channel(channel.line_id) {
-                return Err(AppError::Forbidden);
-            }
+            administered_channel(&state.pool, &user, &access, channel_id).await?;
             Ok(
                 crate::store::dead_letters::list(&state.pool, user.account_id, channel_id, 50)
                     .await?,
@@ -287,12 +275,7 @@ pub async fn dismiss_dead_letter(channel_id: ChannelId, id: i64) -> Result<(), A
     crate::error::respond(
         async move {
             let (state, user, access) = crate::auth::authorize().await?;
-            let channel = crate::store::lines::channel(&state.pool, user.account_id, channel_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if !access.can_admin_channel(channel.line_id) {
-                return Err(AppError::Forbidden);
-            }
+            administered_channel(&state.pool, &user, &access, channel_id).await?;
             if !crate::store::dead_letters::dismiss(&state.pool, user.account_id, channel_id, id)
                 .await?
             {
@@ -303,4 +286,22 @@ pub async fn dismiss_dead_letter(channel_id: ChannelId, id: i64) -> Result<(), A
         }
         .await,
     )
+}
+
+/// A channel of the user's account that they administer: `NotFound` for an unknown id (or
+/// another account's), `Forbidden` when they do not administer its line.
+#[cfg(feature = "ssr")]
+async fn administered_channel(
+    pool: &sqlx::PgPool,
+    user: &crate::auth::CurrentUser,
+    access: &crate::auth::Access,
+    channel_id: ChannelId,
+) -> Result<crate::store::lines::ChannelSummary, AppError> {
+    let channel = crate::store::lines::channel(pool, user.account_id, channel_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !access.can_admin_channel(channel.line_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(channel)
 }

@@ -189,6 +189,38 @@ impl Session {
     }
 }
 
+/// A WhatsApp Cloud API number on the account's Sales line, with this access token.
+pub async fn whatsapp_channel(pool: &PgPool, account: &AccountFixture, token: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO channels (account_id, line_id, kind, name, settings, credentials)
+         VALUES ($1, $2, 'whatsapp', 'WA', '{\"phone_number_id\": \"1065550001\"}',
+                 jsonb_build_object('access_token', $3::text, 'app_secret', 's', 'verify_token', 'v'))
+         RETURNING id",
+    )
+    .bind(account.id)
+    .bind(account.line_sales)
+    .bind(token)
+    .fetch_one(pool)
+    .await
+    .expect("a WhatsApp channel")
+}
+
+/// An API channel on the account's Sales line posting replies to `url`, secret "api-secret".
+pub async fn api_channel(pool: &PgPool, account: &AccountFixture, url: &str) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO channels (account_id, line_id, kind, name, settings, credentials)
+         VALUES ($1, $2, 'webhook', 'Site', jsonb_build_object('url', $3::text),
+                 '{\"secret\": \"api-secret\"}')
+         RETURNING id",
+    )
+    .bind(account.id)
+    .bind(account.line_sales)
+    .bind(url)
+    .fetch_one(pool)
+    .await
+    .expect("an API channel")
+}
+
 /// One account's people and data.
 pub struct AccountFixture {
     pub id: i64,

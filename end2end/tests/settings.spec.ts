@@ -115,6 +115,7 @@ test('an admin reads the events a channel kept aside and dismisses one', async (
   await page.setViewportSize({ width: 390, height: 844 });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await dead.scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${SHOTS}/settings-dead-letters-phone-dark.png` });
   await context.close();
 });

@@ -55,19 +55,7 @@ async fn telegram_gets_a_reply_keyboard_and_a_tap_comes_back_as_the_clients_mess
     let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
     let base = fake.base();
     let app = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = base).await;
-    let (status, _) = app
-        .telegram_webhook(
-            w.acme.channel_tg,
-            Some(&telegram_secret(&w.acme)),
-            &telegram_text(7001, 7001, 1, "Fay", "Can you deliver tomorrow?"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let dialog: i64 =
-        sqlx::query_scalar("SELECT dialog_id FROM messages WHERE external_id = '7001:1'")
-            .fetch_one(&pool)
-            .await
-            .expect("dialog");
+    let dialog = app.telegram_dialog(&w.acme, 7001).await;
     let admin = app.sign_in("admin@acme.test").await;
 
     let (status, message) = send(

@@ -7,7 +7,7 @@ mod common;
 
 use common::fake_whatsapp::FakeGraph;
 use common::fakes::{Failure, FakeReceiver, FakeTelegram};
-use common::{Session, TELEGRAM_TOKEN, TestApp, http, telegram_secret, telegram_text, world};
+use common::{Session, TELEGRAM_TOKEN, TestApp, http, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -60,26 +60,6 @@ async fn sent_out(app: &TestApp, id: i64) {
     .await;
 }
 
-async fn telegram_dialog(app: &TestApp, w: &common::World, chat: i64) -> i64 {
-    let (status, body) = app
-        .telegram_webhook(
-            w.acme.channel_tg,
-            Some(&telegram_secret(&w.acme)),
-            &telegram_text(chat, chat, 1, "Client", "Send me the price list"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    sqlx::query_scalar(
-        "SELECT d.id FROM dialogs d JOIN client_identities i ON i.client_id = d.client_id
-          WHERE i.external_id = $1 AND d.channel_id = $2 ORDER BY d.id DESC LIMIT 1",
-    )
-    .bind(chat.to_string())
-    .bind(w.acme.channel_tg)
-    .fetch_one(&app.pool)
-    .await
-    .expect("dialog")
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn a_photo_and_a_document_go_to_telegram_as_multipart_with_the_text_as_caption(pool: PgPool) {
     let w = world(&pool).await;
@@ -87,7 +67,7 @@ async fn a_photo_and_a_document_go_to_telegram_as_multipart_with_the_text_as_cap
     let base = fake.base();
     let app = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = base).await;
     let admin = app.sign_in("admin@acme.test").await;
-    let dialog = telegram_dialog(&app, &w, 7001).await;
+    let dialog = app.telegram_dialog(&w.acme, 7001).await;
 
     let photo = uploaded(&admin, "photo.png", "image/png", PNG).await;
     let pdf = uploaded(
@@ -157,7 +137,7 @@ async fn a_provider_failing_on_the_second_file_resumes_without_resending_the_fir
     let base = fake.base();
     let app = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = base).await;
     let admin = app.sign_in("admin@acme.test").await;
-    let dialog = telegram_dialog(&app, &w, 7002).await;
+    let dialog = app.telegram_dialog(&w.acme, 7002).await;
     let a = uploaded(&admin, "a.pdf", "application/pdf", b"first").await;
     let b = uploaded(&admin, "b.pdf", "application/pdf", b"second").await;
     // A long text goes on its own first; then each file.
@@ -387,7 +367,7 @@ async fn a_text_longer_than_telegram_takes_goes_in_pieces_each_once(pool: PgPool
     let base = fake.base();
     let app = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = base).await;
     let admin = app.sign_in("admin@acme.test").await;
-    let dialog = telegram_dialog(&app, &w, 7003).await;
+    let dialog = app.telegram_dialog(&w.acme, 7003).await;
     let text = format!(
         "{}\n{}\n{}",
         "Первая часть. ".repeat(250),

@@ -7,9 +7,19 @@ mod common;
 use std::time::Duration;
 
 use common::fakes::{Failure, FakeTelegram};
-use common::{Session, TELEGRAM_TOKEN, TestApp, telegram_secret, telegram_text, world};
+use common::{Session, TELEGRAM_TOKEN, TestApp, world};
 use reqwest::StatusCode;
 use sqlx::PgPool;
+
+/// Two app servers on one database, both sending to one fake Telegram.
+async fn two_servers(pool: &PgPool) -> (FakeTelegram, TestApp, TestApp) {
+    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
+    let base = fake.base();
+    let (a_base, b_base) = (base.clone(), base);
+    let a = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = a_base).await;
+    let b = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = b_base).await;
+    (fake, a, b)
+}
 
 async fn send(session: &Session, dialog: i64, text: &str) {
     let (status, body) = session
@@ -28,24 +38,8 @@ async fn send(session: &Session, dialog: i64, text: &str) {
 #[sqlx::test(migrations = "../migrations")]
 async fn two_servers_keep_one_message_a_second_per_chat_between_them(pool: PgPool) {
     let w = world(&pool).await;
-    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-    let base = fake.base();
-    let (a_base, b_base) = (base.clone(), base);
-    let a = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = a_base).await;
-    let b = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = b_base).await;
-    let (status, _) = a
-        .telegram_webhook(
-            w.acme.channel_tg,
-            Some(&telegram_secret(&w.acme)),
-            &telegram_text(7001, 7001, 1, "Fay", "Hello"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let dialog: i64 =
-        sqlx::query_scalar("SELECT dialog_id FROM messages WHERE external_id = '7001:1'")
-            .fetch_one(&pool)
-            .await
-            .expect("dialog");
+    let (fake, a, b) = two_servers(&pool).await;
+    let dialog = a.telegram_dialog(&w.acme, 7001).await;
     let on_a = a.sign_in("admin@acme.test").await;
     let on_b = b.sign_in("admin@acme.test").await;
     // Alternate the servers the messages are written through; both run delivery workers.
@@ -75,28 +69,10 @@ async fn two_servers_keep_one_message_a_second_per_chat_between_them(pool: PgPoo
 #[sqlx::test(migrations = "../migrations")]
 async fn a_wait_the_provider_asked_of_one_server_holds_the_other(pool: PgPool) {
     let w = world(&pool).await;
-    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-    let base = fake.base();
-    let (a_base, b_base) = (base.clone(), base);
-    let a = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = a_base).await;
-    let b = TestApp::spawn_with(pool.clone(), |c| c.channels.telegram_api_base = b_base).await;
+    let (fake, a, b) = two_servers(&pool).await;
     let mut dialogs = Vec::new();
-    for (n, chat) in [7101i64, 7102].into_iter().enumerate() {
-        let (status, _) = a
-            .telegram_webhook(
-                w.acme.channel_tg,
-                Some(&telegram_secret(&w.acme)),
-                &telegram_text(chat, chat, n as i64 + 1, "Client", "Hi"),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        let dialog: i64 =
-            sqlx::query_scalar("SELECT dialog_id FROM messages WHERE external_id = $1")
-                .bind(format!("{chat}:{}", n + 1))
-                .fetch_one(&pool)
-                .await
-                .expect("dialog");
-        dialogs.push(dialog);
+    for chat in [7101, 7102] {
+        dialogs.push(a.telegram_dialog(&w.acme, chat).await);
     }
     // The bot's first send is answered "retry after 2 s".
     fake.fail_next([Failure::TooMany { retry_after: 2 }]);

@@ -439,6 +439,24 @@ pub fn telegram_text(update_id: i64, chat: i64, message_id: i64, name: &str, tex
 }
 
 impl TestApp {
+    /// A client of the account's Telegram bot writes from `chat` (message 1); returns the
+    /// dialog their message opened.
+    pub async fn telegram_dialog(&self, account: &AccountFixture, chat: i64) -> i64 {
+        let (status, body) = self
+            .telegram_webhook(
+                account.channel_tg,
+                Some(&telegram_secret(account)),
+                &telegram_text(chat, chat, 1, "Client", "Send me the price list"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        sqlx::query_scalar("SELECT dialog_id FROM messages WHERE external_id = $1")
+            .bind(format!("{chat}:1"))
+            .fetch_one(&self.pool)
+            .await
+            .expect("the dialog the client's message opened")
+    }
+
     /// Posts a Telegram webhook with the given secret header (None: no header).
     pub async fn telegram_webhook(
         &self,

@@ -93,6 +93,36 @@ impl Batch {
         self.count = 0;
         Message::Text(std::mem::take(&mut self.json).into())
     }
+
+    fn into_frame(mut self) -> Message {
+        self.take_frame()
+    }
+}
+
+/// `first` and whatever else already waits for this socket (up to a frame's worth), skipping
+/// events it already sent; None when the socket fell too far behind or the hub closed.
+fn gather(
+    rx: &mut broadcast::Receiver<Arc<Frame>>,
+    first: Arc<Frame>,
+    sent: &mut EventId,
+    access: &Access,
+) -> Option<Batch> {
+    let mut batch = Batch::default();
+    let mut next = first;
+    loop {
+        if next.id > *sent {
+            *sent = next.id;
+            batch.push(&next, access);
+        }
+        if batch.len() == EVENTS_PER_FRAME {
+            return Some(batch);
+        }
+        next = match rx.try_recv() {
+            Ok(event) => event,
+            Err(broadcast::error::TryRecvError::Empty) => return Some(batch),
+            Err(_) => return None,
+        };
+    }
 }
 
 #[derive(Clone)]
@@ -236,38 +266,15 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
         loop {
             tokio::select! {
                 received = rx.recv() => {
+                    // Lagged: too slow to keep up; close, the browser reconnects and refetches.
+                    let Ok(first) = received else { break };
                     // What arrives within a short window goes out in one frame: a socket
                     // sends at most one frame per window however many events there are (a
                     // thousand sockets at 500 events a second would otherwise be half a
                     // million frames a second), for a delay nobody notices.
                     tokio::time::sleep(FRAME_WINDOW).await;
-                    let mut batch = Batch::default();
-                    let mut next = received;
-                    loop {
-                        match next {
-                            Ok(event) => {
-                                if event.id > sent {
-                                    sent = event.id;
-                                    batch.push(&event, &access);
-                                }
-                            }
-                            Err(broadcast::error::RecvError::Lagged(_) | broadcast::error::RecvError::Closed) => {
-                                // Too slow to keep up: close; the browser reconnects and refetches.
-                                let _ = sender.close().await;
-                                return;
-                            }
-                        }
-                        if batch.len() == EVENTS_PER_FRAME {
-                            break;
-                        }
-                        next = match rx.try_recv() {
-                            Ok(event) => Ok(event),
-                            Err(broadcast::error::TryRecvError::Empty) => break,
-                            Err(broadcast::error::TryRecvError::Lagged(n)) => Err(broadcast::error::RecvError::Lagged(n)),
-                            Err(broadcast::error::TryRecvError::Closed) => Err(broadcast::error::RecvError::Closed),
-                        };
-                    }
-                    if !batch.is_empty() && sender.send(batch.take_frame()).await.is_err() {
+                    let Some(batch) = gather(&mut rx, first, &mut sent, &access) else { break };
+                    if !batch.is_empty() && sender.send(batch.into_frame()).await.is_err() {
                         break;
                     }
                 }

@@ -21,14 +21,9 @@ pub fn limits(kind: ChannelKind) -> Option<ButtonLimits> {
             title_chars: 20,
             text_chars: Some(1024),
         }),
-        // A reply keyboard: a tap sends the button's text as the client's message.
-        ChannelKind::Telegram => Some(ButtonLimits {
-            count: 10,
-            title_chars: 64,
-            text_chars: None,
-        }),
+        // Telegram: a reply keyboard, a tap sends the button's text as the client's message.
         // The API channel passes them on for the other system to show.
-        ChannelKind::Webhook => Some(ButtonLimits {
+        ChannelKind::Telegram | ChannelKind::Webhook => Some(ButtonLimits {
             count: 10,
             title_chars: 64,
             text_chars: None,

@@ -158,9 +158,9 @@ impl Hub {
                 match listener.try_recv().await {
                     Ok(Some(first)) => {
                         // Take every notification already here, then fetch them in one query.
-                        let mut ids: Vec<i64> = first.payload().parse().into_iter().collect();
+                        let mut ids: Vec<i64> = events::announced_ids(first.payload()).collect();
                         while let Some(more) = listener.next_buffered() {
-                            ids.extend(more.payload().parse::<i64>());
+                            ids.extend(events::announced_ids(more.payload()));
                         }
                         match events::by_ids(&pool, &ids).await {
                             Ok(batch) => hub.fan_out(batch, &mut last),

@@ -27,6 +27,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::api_v1;
+use crate::channels::directory::Directory;
+use crate::channels::ingest::Ingestor;
 use crate::channels::{Channels, ingest};
 use crate::config::Config;
 use crate::files::{self, FileStore};
@@ -40,6 +42,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
     pub channels: Channels,
+    /// The channels webhooks name, kept in memory.
+    pub directory: Directory,
+    /// The queue webhooks are stored through.
+    pub ingestor: Ingestor,
     pub files: FileStore,
 }
 
@@ -79,6 +85,9 @@ impl Application {
     pub async fn build(config: &Config, pool: PgPool) -> anyhow::Result<Application> {
         let hub = Hub::new();
         hub.listen(pool.clone()).await?;
+        let directory = Directory::default();
+        directory.listen(pool.clone()).await?;
+        let ingestor = Ingestor::spawn(pool.clone());
         let listener = TcpListener::bind(config.leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", config.leptos.site_addr))?;
@@ -109,6 +118,8 @@ impl Application {
             secure_cookies: config.secure_cookies,
             max_body_bytes: config.max_body_bytes,
             channels,
+            directory,
+            ingestor,
             files,
         };
         Ok(Application {

@@ -58,9 +58,12 @@ async fn two_servers_keep_one_message_a_second_per_chat_between_them(pool: PgPoo
     assert_eq!(times.len(), 4);
     for pair in times.windows(2) {
         let gap = pair[1].duration_since(pair[0]);
-        // One a second, less what the clocks of two servers and one database allow.
+        // One a second, less the jitter of two servers and one database on a loaded
+        // machine (a send starts at its slot, but reaches the provider a few tens of
+        // milliseconds later or sooner than the one before); without pacing the gap is a
+        // few milliseconds.
         assert!(
-            gap >= Duration::from_millis(950),
+            gap >= Duration::from_millis(900),
             "only {gap:?} between two sends"
         );
     }

@@ -47,6 +47,16 @@ pub enum Direction {
     Internal,
 }
 
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+            Direction::Internal => "internal",
+        }
+    }
+}
+
 /// Delivery state of an outgoing message (E11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]

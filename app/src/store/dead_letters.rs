@@ -10,7 +10,7 @@ use crate::domain::{AccountId, ChannelId};
 /// The most characters of a body shown.
 const EXCERPT_CHARS: usize = 2000;
 
-/// Keeps a refused event.
+/// Keeps a refused event, once: a repeat of the same webhook adds nothing.
 pub async fn record(
     db: impl PgExecutor<'_>,
     account: AccountId,
@@ -21,7 +21,8 @@ pub async fn record(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO dead_letters (account_id, channel_id, event_index, body, error)
-         VALUES ($1, $2, $3, $4, $5)",
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (channel_id, event_index, md5(body)) DO NOTHING",
     )
     .bind(account)
     .bind(channel)

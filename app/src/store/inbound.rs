@@ -153,6 +153,167 @@ pub async fn store_message(
     })
 }
 
+/// A client's message to store in a batch, with where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub channel: &'a ChannelRecord,
+    pub line: LineId,
+    pub message: &'a InboundMessage,
+}
+
+/// Stores client messages inside the caller's transaction, in order; the caller holds
+/// `lock_chats` for every chat among them. Messages of a known client with an open dialog
+/// and no files (the common case) are stored together in two round trips; the others (a new
+/// client, a new dialog, files) one by one with `store_message`, after the ones stored
+/// together. Once a chat has a message stored one by one, its later messages are too, so
+/// the order within a chat is kept.
+pub async fn store_messages(
+    conn: &mut PgConnection,
+    items: &[Incoming<'_>],
+) -> sqlx::Result<Vec<Stored>> {
+    type Known = (
+        bool,
+        Option<DialogId>,
+        Option<LineId>,
+        Option<DialogStatus>,
+        Option<UserId>,
+        Option<Vec<UserId>>,
+    );
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let channels: Vec<ChannelId> = items.iter().map(|i| i.channel.id).collect();
+    let accounts: Vec<AccountId> = items.iter().map(|i| i.channel.account_id).collect();
+    let chats: Vec<&str> = items
+        .iter()
+        .map(|i| i.message.chat.external_id.as_str())
+        .collect();
+    let external_ids: Vec<&str> = items
+        .iter()
+        .map(|i| i.message.external_id.as_str())
+        .collect();
+    // For each message: stored before? The client's open dialog on the channel (locked,
+    // so an operator closing it waits until this transaction ends), with who may see it.
+    let known: Vec<Known> = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM messages m
+                         WHERE m.channel_id = t.channel_id AND m.external_id = t.external_id),
+                d.id, d.line_id, d.status, d.assignee_id, d.participant_ids
+           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+                WITH ORDINALITY AS t(channel_id, account_id, chat, external_id, n)
+           LEFT JOIN client_identities ci
+                  ON ci.channel_id = t.channel_id AND ci.external_id = t.chat
+           LEFT JOIN LATERAL (
+                SELECT d.id, d.line_id, d.status, d.assignee_id,
+                       array(SELECT p.user_id FROM dialog_participants p
+                              WHERE p.dialog_id = d.id) AS participant_ids
+                  FROM dialogs d
+                 WHERE d.account_id = t.account_id AND d.client_id = ci.client_id
+                   AND d.channel_id = t.channel_id
+                   AND d.status NOT IN ('closed', 'for_review')
+                   FOR UPDATE OF d) d ON true
+          ORDER BY t.n",
+    )
+    .bind(&channels)
+    .bind(&accounts)
+    .bind(&chats)
+    .bind(&external_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let mut stored: Vec<Option<Stored>> = vec![None; items.len()];
+    let mut one_by_one: Vec<usize> = Vec::new();
+    let mut slowed: std::collections::HashSet<(ChannelId, &str)> = Default::default();
+    let mut together: Vec<(usize, DialogId, DialogFacts)> = Vec::new();
+    for (i, (item, row)) in items.iter().zip(known).enumerate() {
+        let chat = (item.channel.id, item.message.chat.external_id.as_str());
+        let (seen, dialog, line_id, status, assignee_id, participant_ids) = row;
+        let open = dialog.zip(line_id).zip(status);
+        match open {
+            _ if seen => stored[i] = Some(Stored::Duplicate),
+            Some(((dialog, line_id), status))
+                if item.message.attachments.is_empty() && !slowed.contains(&chat) =>
+            {
+                together.push((
+                    i,
+                    dialog,
+                    DialogFacts {
+                        line_id,
+                        status,
+                        assignee_id,
+                        participant_ids: participant_ids.unwrap_or_default(),
+                    },
+                ));
+            }
+            _ => {
+                slowed.insert(chat);
+                one_by_one.push(i);
+            }
+        }
+    }
+
+    if !together.is_empty() {
+        let bodies: Vec<String> = together
+            .iter()
+            .map(|(i, _, _)| items[*i].message.body())
+            .collect();
+        let senders: Vec<Option<String>> = together
+            .iter()
+            .map(|(i, _, _)| {
+                items[*i]
+                    .message
+                    .sender_name
+                    .as_deref()
+                    .map(|n| crate::domain::inbound::cut(n, 300))
+            })
+            .collect();
+        let news: Vec<NewMessage<'_>> = together
+            .iter()
+            .enumerate()
+            .map(|(k, (i, dialog, _))| {
+                let item = items[*i];
+                NewMessage {
+                    account: item.channel.account_id,
+                    dialog: *dialog,
+                    kind: MessageKind::Message,
+                    direction: Direction::In,
+                    author: None,
+                    body: &bodies[k],
+                    external: Some(External {
+                        channel: item.channel.id,
+                        external_id: &item.message.external_id,
+                        sender_name: senders[k].as_deref(),
+                        sent_at: item.message.sent_at,
+                    }),
+                    subject: item.message.subject.as_deref(),
+                    template: None,
+                    buttons: &[],
+                }
+            })
+            .collect();
+        let ids = messages::insert_many(conn, &news).await?;
+        for ((k, (i, _, facts)), id) in together.iter().enumerate().zip(ids) {
+            stored[*i] = Some(match id {
+                Some((id, created_at)) => Stored::Created {
+                    message: news[k].stored_view(id, created_at),
+                    facts: facts.clone(),
+                    new_dialog: false,
+                    attachments: Vec::new(),
+                },
+                None => Stored::Duplicate,
+            });
+        }
+    }
+
+    for i in one_by_one {
+        let item = items[i];
+        stored[i] = Some(store_message(conn, item.channel, item.line, item.message).await?);
+    }
+    Ok(stored
+        .into_iter()
+        .map(|s| s.unwrap_or(Stored::Duplicate))
+        .collect())
+}
+
 /// Who made a new client: an unknown sender (a potential client when the line says so,
 /// B4/F5), or an operator who writes first (they know who they write to: a client).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +335,27 @@ pub async fn lock_chat(
         .bind(chat)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// `lock_chat` for several chats at once, in one sorted order, so two transactions that
+/// lock overlapping sets never wait for each other in a circle.
+pub async fn lock_chats(conn: &mut PgConnection, chats: &[(ChannelId, &str)]) -> sqlx::Result<()> {
+    if chats.is_empty() {
+        return Ok(());
+    }
+    let channels: Vec<i32> = chats.iter().map(|(c, _)| c.0 as i32).collect();
+    let ids: Vec<&str> = chats.iter().map(|(_, chat)| *chat).collect();
+    sqlx::query(
+        "SELECT count(pg_advisory_xact_lock(c, h))
+           FROM (SELECT DISTINCT c, hashtext(x) AS h
+                   FROM unnest($1::int[], $2::text[]) AS t(c, x)
+                  ORDER BY c, h) AS sorted",
+    )
+    .bind(&channels)
+    .bind(&ids)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -123,55 +123,13 @@ pub async fn append(
     new: &NewMessage<'_>,
 ) -> sqlx::Result<Option<MessageView>> {
     let delivery = (new.direction == Direction::Out).then_some(DeliveryState::Sending);
-    let external = new.external.as_ref();
-    let inserted: Option<(MessageId, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "INSERT INTO messages (account_id, dialog_id, kind, direction, author_user_id, body,
-                               delivery, channel_id, external_id, sender_name, created_at,
-                               subject, template, buttons)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, least(coalesce($11, now()), now()),
-                 $12, $13, $14)
-         ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-         RETURNING id, created_at",
-    )
-    .bind(new.account)
-    .bind(new.dialog)
-    .bind(new.kind)
-    .bind(new.direction)
-    .bind(new.author)
-    .bind(new.body)
-    .bind(delivery)
-    .bind(external.map(|e| e.channel))
-    .bind(external.map(|e| e.external_id))
-    .bind(external.and_then(|e| e.sender_name))
-    .bind(external.and_then(|e| e.sent_at))
-    .bind(new.subject)
-    .bind(new.template.map(Json))
-    .bind((!new.buttons.is_empty()).then_some(new.buttons))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((id, created_at)) = inserted else {
+    let Some(Some((id, created_at))) = insert_many(conn, std::slice::from_ref(new))
+        .await?
+        .into_iter()
+        .next()
+    else {
         return Ok(None);
     };
-
-    sqlx::query(
-        "UPDATE dialogs
-            SET last_message_id = $3, last_message_at = now(), last_message_snippet = $4,
-                last_message_kind = $5, last_message_direction = $6,
-                last_activity_id = CASE WHEN $5 = 'system' THEN last_activity_id ELSE $3 END
-          WHERE account_id = $1 AND id = $2",
-    )
-    .bind(new.account)
-    .bind(new.dialog)
-    .bind(id)
-    .bind(snippet(new.body))
-    .bind(new.kind.as_str())
-    .bind(match new.direction {
-        Direction::In => "in",
-        Direction::Out => "out",
-        Direction::Internal => "internal",
-    })
-    .execute(&mut *conn)
-    .await?;
 
     if let Some(author) = new.author {
         sqlx::query(
@@ -206,23 +164,143 @@ pub async fn append(
         // The author's name needs a read; a client's message has everything at hand (one
         // round trip less on the webhook path).
         Some(_) => view(&mut *conn, id).await.map(Some),
-        None => Ok(Some(MessageView {
+        None => Ok(Some(new.stored_view(id, created_at))),
+    }
+}
+
+impl NewMessage<'_> {
+    /// The message as the browser sees it once stored as `id`, for messages without an
+    /// author (whose name would need a read) and without files yet.
+    pub fn stored_view(
+        &self,
+        id: MessageId,
+        created_at: chrono::DateTime<chrono::Utc>,
+    ) -> MessageView {
+        MessageView {
             id,
-            dialog_id: new.dialog,
-            kind: new.kind,
-            direction: new.direction,
+            dialog_id: self.dialog,
+            kind: self.kind,
+            direction: self.direction,
             author_name: None,
-            body: new.body.to_owned(),
-            delivery,
+            body: self.body.to_owned(),
+            delivery: (self.direction == Direction::Out).then_some(DeliveryState::Sending),
             delivery_error: None,
             deleted: false,
             edited: false,
-            sender_name: external.and_then(|e| e.sender_name).map(str::to_owned),
+            sender_name: self
+                .external
+                .as_ref()
+                .and_then(|e| e.sender_name)
+                .map(str::to_owned),
             attachments: Vec::new(),
-            buttons: new.buttons.to_vec(),
+            buttons: self.buttons.to_vec(),
             created_at,
-        })),
+        }
     }
+}
+
+/// Stores messages in the given order (ids ascending) inside the caller's transaction and
+/// moves each dialog's list snapshot to its newest one, in one round trip. For each message,
+/// its id and time, or None when one with the same external id is already stored (a
+/// repeated webhook). Outgoing messages start as "sending"; queuing them for delivery and
+/// read positions are `append`'s.
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    news: &[NewMessage<'_>],
+) -> sqlx::Result<Vec<Option<(MessageId, chrono::DateTime<chrono::Utc>)>>> {
+    if news.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut accounts = Vec::with_capacity(news.len());
+    let mut dialogs = Vec::with_capacity(news.len());
+    let mut kinds = Vec::with_capacity(news.len());
+    let mut directions = Vec::with_capacity(news.len());
+    let mut authors = Vec::with_capacity(news.len());
+    let mut bodies = Vec::with_capacity(news.len());
+    let mut snippets = Vec::with_capacity(news.len());
+    let mut channels = Vec::with_capacity(news.len());
+    let mut external_ids = Vec::with_capacity(news.len());
+    let mut senders = Vec::with_capacity(news.len());
+    let mut sent_at = Vec::with_capacity(news.len());
+    let mut subjects = Vec::with_capacity(news.len());
+    let mut templates = Vec::with_capacity(news.len());
+    let mut buttons = Vec::with_capacity(news.len());
+    for new in news {
+        let external = new.external.as_ref();
+        accounts.push(new.account);
+        dialogs.push(new.dialog);
+        kinds.push(new.kind.as_str());
+        directions.push(new.direction.as_str());
+        authors.push(new.author);
+        bodies.push(new.body);
+        snippets.push(snippet(new.body));
+        channels.push(external.map(|e| e.channel));
+        external_ids.push(external.map(|e| e.external_id));
+        senders.push(external.and_then(|e| e.sender_name));
+        sent_at.push(external.and_then(|e| e.sent_at));
+        subjects.push(new.subject);
+        templates.push(new.template.map(Json));
+        buttons.push((!new.buttons.is_empty()).then_some(Json(new.buttons)));
+    }
+    // Ids are drawn in the given order before inserting, so each row maps back to its
+    // message even when a repeated one is skipped.
+    let rows: Vec<(Option<MessageId>, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+        "WITH t AS MATERIALIZED (
+            SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, t.*
+              FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
+                          $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[],
+                          $11::timestamptz[], $12::text[], $13::jsonb[], $14::jsonb[])
+                   WITH ORDINALITY AS t(account_id, dialog_id, kind, direction, author, body,
+                                        snippet, channel_id, external_id, sender_name, sent_at,
+                                        subject, template, buttons, n)
+             ORDER BY t.n
+         ), ins AS (
+            INSERT INTO messages (id, account_id, dialog_id, kind, direction, author_user_id,
+                                  body, delivery, channel_id, external_id, sender_name,
+                                  created_at, subject, template, buttons)
+            SELECT id, account_id, dialog_id, kind::message_kind, direction::message_direction,
+                   author, body,
+                   CASE WHEN direction = 'out' THEN 'sending'::delivery_state END,
+                   channel_id, external_id, sender_name,
+                   least(coalesce(sent_at, now()), now()), subject, template,
+                   CASE WHEN buttons IS NOT NULL
+                        THEN ARRAY(SELECT jsonb_array_elements_text(buttons)) END
+              FROM t ORDER BY n
+            ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+            RETURNING id, created_at
+         ), stored AS (
+            SELECT t.* FROM t JOIN ins USING (id)
+         ), snapshot AS (
+            UPDATE dialogs d
+               SET last_message_id = l.id, last_message_at = now(),
+                   last_message_snippet = l.snippet, last_message_kind = l.kind,
+                   last_message_direction = l.direction,
+                   last_activity_id = coalesce(
+                       (SELECT max(s.id) FROM stored s
+                         WHERE s.dialog_id = l.dialog_id AND s.kind <> 'system'),
+                       d.last_activity_id)
+              FROM (SELECT DISTINCT ON (dialog_id) * FROM stored ORDER BY dialog_id, n DESC) l
+             WHERE d.account_id = l.account_id AND d.id = l.dialog_id
+         )
+         SELECT ins.id, ins.created_at FROM t LEFT JOIN ins USING (id) ORDER BY t.n",
+    )
+    .bind(&accounts)
+    .bind(&dialogs)
+    .bind(&kinds)
+    .bind(&directions)
+    .bind(&authors)
+    .bind(&bodies)
+    .bind(&snippets)
+    .bind(&channels)
+    .bind(&external_ids)
+    .bind(&senders)
+    .bind(&sent_at)
+    .bind(&subjects)
+    .bind(&templates)
+    .bind(&buttons)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id, at)| id.zip(at)).collect())
 }
 
 /// A message of files only: the dialog list shows their names ("📎 price.pdf").

@@ -3,6 +3,7 @@
 //! delivery order, retries, rate limits) is shared.
 
 pub mod api;
+pub mod directory;
 pub mod email;
 pub mod imap;
 pub mod ingest;

@@ -23,6 +23,9 @@ pub struct Config {
     pub demo: DemoMode,
     /// Where messenger APIs and files live.
     pub channels: ChannelsConfig,
+    /// `DIALOGS_API_RATE` and `DIALOGS_API_BURST`: how fast one REST API token may call
+    /// (requests a second, and the burst above it).
+    pub api_rate: crate::api_v1::limits::ApiRate,
 }
 
 /// Messenger endpoints (overridable, so tests and staging can point at local fakes) and the
@@ -135,6 +138,17 @@ impl Config {
             Some("never") | Some("0") | Some("false") => DemoMode::Never,
             Some(other) => anyhow::bail!("DIALOGS_DEMO={other:?}: expected auto, always or never"),
         };
+        let mut api_rate = crate::api_v1::limits::ApiRate::default();
+        for (name, slot) in [
+            ("DIALOGS_API_RATE", &mut api_rate.per_second),
+            ("DIALOGS_API_BURST", &mut api_rate.burst),
+        ] {
+            if let Some(v) = env(name) {
+                *slot = v
+                    .parse()
+                    .with_context(|| format!("{name}={v:?} is not a positive whole number"))?;
+            }
+        }
         let data_dir = env("DIALOGS_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("data"));
@@ -149,6 +163,7 @@ impl Config {
                 Some("1") | Some("true")
             ),
             demo,
+            api_rate,
         })
     }
 }

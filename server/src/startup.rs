@@ -46,6 +46,8 @@ pub struct AppState {
     pub directory: Directory,
     /// The queue webhooks are stored through.
     pub ingestor: Ingestor,
+    /// How fast each REST API token may call.
+    pub api_limits: crate::api_v1::limits::ApiLimits,
     pub files: FileStore,
 }
 
@@ -120,6 +122,7 @@ impl Application {
             channels,
             directory,
             ingestor,
+            api_limits: crate::api_v1::limits::ApiLimits::new(config.api_rate),
             files,
         };
         Ok(Application {

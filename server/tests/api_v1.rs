@@ -1351,3 +1351,163 @@ async fn a_bot_uploads_a_file_and_sends_it_in_a_message(pool: PgPool) {
         .expect("upload");
     assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_token_calling_too_fast_gets_429_with_retry_after_and_others_are_not_slowed(
+    pool: PgPool,
+) {
+    world(&pool).await;
+    let app = TestApp::spawn_with(pool.clone(), |c| {
+        c.api_rate = server::api_v1::limits::ApiRate {
+            per_second: std::num::NonZeroU32::new(1).expect("rate"),
+            burst: std::num::NonZeroU32::new(5).expect("burst"),
+        };
+    })
+    .await;
+    let greedy = api(&app, "admin@acme.test").await;
+    let patient = api(&app, "olga@acme.test").await;
+
+    // The burst is served, then the bucket is empty.
+    for n in 0..5 {
+        let (status, body) = greedy.get("/lines").await;
+        assert_eq!(status, StatusCode::OK, "call {n}: {body}");
+    }
+    let response = http()
+        .get(app.url("/api/v1/lines"))
+        .bearer_auth(&greedy.token)
+        .send()
+        .await
+        .expect("calling the API");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After header in seconds");
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let (_, body) = answer(response).await;
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+
+    // Another token has its own bucket.
+    let (status, _) = patient.get("/lines").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // After the wait the greedy one is served again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _) = greedy.get("/lines").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn admins_make_and_revoke_tokens_in_settings_and_a_token_has_its_users_rights(pool: PgPool) {
+    world(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let olga: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'olga@acme.test'")
+        .fetch_one(&pool)
+        .await
+        .expect("olga");
+    let stranger: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'admin@other.test'")
+        .fetch_one(&pool)
+        .await
+        .expect("the other account's admin");
+    let admin = app.sign_in("admin@acme.test").await;
+    let olga_id = olga.to_string();
+
+    // Bad input: no name, a user of another account.
+    let (status, body) = admin
+        .call(
+            "create_api_token",
+            &[("user_id", olga_id.as_str()), ("name", "  ")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = admin
+        .call(
+            "create_api_token",
+            &[("user_id", &stranger.to_string()), ("name", "sneaky")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM api_tokens WHERE account_id <> $1",
+            0
+        )
+        .await,
+        0
+    );
+
+    // A token acting as Olga: shown once, only its hash kept, with Olga's rights.
+    let (status, token) = admin
+        .call(
+            "create_api_token",
+            &[("user_id", olga_id.as_str()), ("name", "order bot")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let token = token.as_str().expect("the token").to_owned();
+    assert!(token.starts_with("dlg_"), "{token}");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM api_tokens WHERE user_id = $1 AND name = 'order bot'",
+            olga
+        )
+        .await,
+        1
+    );
+    let as_olga = Api::new(&app, &token);
+    let (status, lines) = as_olga.get("/lines").await;
+    assert_eq!(status, StatusCode::OK, "{lines}");
+    let names: Vec<&str> = lines["data"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Sales"], "Olga's lines only");
+
+    let (status, listed) = admin.call("list_api_tokens", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let row = &listed["tokens"][0];
+    assert_eq!(row["name"], "order bot");
+    assert_eq!(row["user_name"], "olga");
+    assert!(
+        !listed.to_string().contains(&token),
+        "the token is never shown again"
+    );
+    assert!(listed["users"].as_array().is_some_and(|u| u.len() >= 4));
+    let id = row["id"].to_string();
+
+    // Not for operators, nor for another account.
+    let operator = app.sign_in("olga@acme.test").await;
+    for (name, args) in [
+        ("list_api_tokens", vec![]),
+        (
+            "create_api_token",
+            vec![("user_id", olga_id.as_str()), ("name", "mine")],
+        ),
+        ("revoke_api_token", vec![("id", id.as_str())]),
+    ] {
+        let (status, _) = operator.call(name, &args).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
+    }
+    let other = app.sign_in("admin@other.test").await;
+    let (status, _) = other.call("revoke_api_token", &[("id", id.as_str())]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = as_olga.get("/lines").await;
+    assert_eq!(status, StatusCode::OK, "still valid");
+
+    // Revoked: refused from the next call on.
+    let (status, body) = admin.call("revoke_api_token", &[("id", id.as_str())]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = as_olga.get("/lines").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, listed) = admin.call("list_api_tokens", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["tokens"], serde_json::json!([]));
+    let (status, _) = admin.call("revoke_api_token", &[("id", id.as_str())]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "revoking twice");
+}

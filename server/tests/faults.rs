@@ -242,14 +242,20 @@ async fn postgres_crashing_during_ingest_loses_nothing_and_the_server_recovers_b
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert!(
+        !sending.is_finished(),
+        "the crash comes while webhooks are still coming"
+    );
     let restart = tokio::task::spawn_blocking(move || {
         cluster.crash_restart().expect("restarting PostgreSQL");
         cluster
     });
     let cluster = restart.await.expect("restart");
+    // A webhook whose batch the crash broke is stored again on a new connection once the
+    // database is back, or answered 503 and sent again by the provider: either way, below,
+    // every message is there once.
     let failures = sending.await.expect("the provider");
     eprintln!("{failures} failed attempts retried by the provider");
-    assert!(failures > 0, "the crash hit webhooks in flight");
 
     // The test's own pool reconnects too.
     let mut tries = 0;

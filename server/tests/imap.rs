@@ -219,6 +219,40 @@ async fn a_wrong_password_is_shown_and_receive_now_reads_at_once_when_fixed(pool
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Switched off, its mail waits in the mailbox: asking to read it now says why, and the
+    // mailbox does not show as being read.
+    sqlx::query("UPDATE channels SET enabled = false WHERE id = $1")
+        .bind(w.acme.channel_email)
+        .execute(&pool)
+        .await
+        .expect("switch off");
+    let (status, body) = admin
+        .call(
+            "receive_mail_now",
+            &[("channel_id", &w.acme.channel_email.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.to_string()
+            .contains("settings.error.mail_not_connected"),
+        "{body}"
+    );
+    sqlx::query("UPDATE mail_sync SET next_poll_at = now() WHERE channel_id = $1")
+        .bind(w.acme.channel_email)
+        .execute(&pool)
+        .await
+        .expect("due");
+    let (_, view) = admin.call("get_settings", &[]).await;
+    let mail = view["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .find(|c| c["id"] == w.acme.channel_email)
+        .map(|c| c["mail"].clone())
+        .expect("the email channel");
+    assert_eq!(mail["busy"], false, "{mail}");
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -397,3 +397,85 @@ where
     }
     false
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_kept_event_is_stored_when_tried_again_after_its_cause_is_fixed(pool: PgPool) {
+    let w = world(&pool).await;
+    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let secret = telegram_secret(&w.acme);
+    sqlx::query("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> 'poison')")
+        .execute(&pool)
+        .await
+        .expect("constraint");
+    let (status, body) = app
+        .telegram_webhook(
+            w.acme.channel_tg,
+            Some(&secret),
+            &telegram_text(1, 7400, 1, "Patient", "poison"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["dead_lettered"].clone()),
+        (StatusCode::OK, 1.into())
+    );
+    let letter: i64 = sqlx::query_scalar("SELECT id FROM dead_letters WHERE channel_id = $1")
+        .bind(w.acme.channel_tg)
+        .fetch_one(&pool)
+        .await
+        .expect("the kept event");
+    let tg = w.acme.channel_tg.to_string();
+    let id = letter.to_string();
+    let args = [("channel_id", tg.as_str()), ("id", id.as_str())];
+
+    // Rights: only who administers the channel, in its account; an unknown id is unknown.
+    for (email, want) in [
+        ("olga@acme.test", StatusCode::FORBIDDEN),
+        ("admin@other.test", StatusCode::NOT_FOUND),
+    ] {
+        let user = app.sign_in(email).await;
+        let (status, _) = user.call("replay_dead_letter", &args).await;
+        assert_eq!(status, want, "{email}");
+    }
+    let admin = app.sign_in("admin@acme.test").await;
+    let unknown = (letter + 1000).to_string();
+    let (status, _) = admin
+        .call(
+            "replay_dead_letter",
+            &[("channel_id", tg.as_str()), ("id", unknown.as_str())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Tried again while the cause stands: it stays, with the new reason.
+    let (status, body) = admin.call("replay_dead_letter", &args).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.wait_for(
+        &format!("SELECT count(*) FROM dead_letters WHERE id = {letter} AND error LIKE 'Tried again:%no_poison%'"),
+        1,
+    )
+    .await;
+    app.wait_for(
+        "SELECT count(*) FROM jobs WHERE kind = 'replay_dead_letter'",
+        0,
+    )
+    .await;
+
+    // The cause fixed, tried again: stored once, in the client's dialog, and no longer kept.
+    sqlx::query("ALTER TABLE messages DROP CONSTRAINT no_poison")
+        .execute(&pool)
+        .await
+        .expect("drop constraint");
+    let (status, body) = admin.call("replay_dead_letter", &args).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.wait_for(
+        &format!("SELECT count(*) FROM dead_letters WHERE id = {letter}"),
+        0,
+    )
+    .await;
+    assert_eq!(bodies(&pool, w.acme.channel_tg, "7400").await, ["poison"]);
+    let (status, letters) = admin
+        .call("channel_dead_letters", &[("channel_id", tg.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(letters, serde_json::json!([]));
+}

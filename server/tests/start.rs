@@ -629,3 +629,51 @@ async fn an_operator_starting_while_the_client_writes_makes_one_client_and_one_d
         );
     }
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn meta_telling_a_template_was_reviewed_refreshes_the_templates(pool: PgPool) {
+    let w = world(&pool).await;
+    let fake = FakeGraph::start(ACCESS_TOKEN).await;
+    fake.set_templates(meta_templates());
+    let base = fake.base();
+    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
+    let channel = whatsapp_channel(&pool, &w).await;
+
+    // Meta posts the review of a template to the channel's webhook, signed as always.
+    let review = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": BUSINESS_ACCOUNT_ID, "changes": [{
+            "field": "message_template_status_update",
+            "value": { "event": "REJECTED", "message_template_id": 1,
+                       "message_template_name": "order_ready", "message_template_language": "en_US" } }] }]
+    })
+    .to_string();
+    let post = |secret: &'static [u8]| {
+        common::http()
+            .post(app.url(&format!("/webhooks/whatsapp/{channel}")))
+            .header("content-type", "application/json")
+            .header(
+                "x-hub-signature-256",
+                server::channels::api::signature(secret, review.as_bytes()),
+            )
+            .body(review.clone())
+            .send()
+    };
+    let templates = format!("SELECT count(*) FROM message_templates WHERE channel_id = {channel}");
+    let signed = post(b"s").await.expect("post");
+    assert_eq!(signed.status(), StatusCode::OK);
+    app.wait_for(&templates, 3).await;
+    // Nothing else is queued (the hourly refresh is an hour away).
+    app.wait_for("SELECT count(*) FROM jobs WHERE kind = 'sync_templates'", 0)
+        .await;
+
+    // Meta rejected one: a forged notice changes nothing, Meta's own takes it off the list.
+    fake.set_templates(meta_templates().into_iter().skip(1).collect());
+    let forged = post(b"not-the-secret").await.expect("post");
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(count(&pool, &templates).await, 3);
+    let signed = post(b"s").await.expect("post");
+    assert_eq!(signed.status(), StatusCode::OK);
+    app.wait_for(&templates, 2).await;
+}

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::settings::{ConnectedTelegram, LineSettings, SettingsView};
+use crate::domain::settings::{ApiTokens, ConnectedTelegram, LineSettings, SettingsView};
 use crate::domain::{ChannelId, LineId};
 use crate::error::AppError;
 
@@ -241,8 +241,18 @@ pub async fn receive_mail_now(channel_id: ChannelId) -> Result<(), AppError> {
             let (state, user, access) = crate::auth::authorize().await?;
             administered_channel(&state.pool, &user, &access, channel_id).await?;
             let mut tx = state.pool.begin().await?;
-            if !crate::store::mail::poll_now(&mut tx, user.account_id, channel_id).await? {
-                return Err(AppError::validation("channel_id", "settings.error.no_imap"));
+            use crate::store::mail::PollNow;
+            match crate::store::mail::poll_now(&mut tx, user.account_id, channel_id).await? {
+                PollNow::Queued => {}
+                PollNow::NoMailbox => {
+                    return Err(AppError::validation("channel_id", "settings.error.no_imap"));
+                }
+                PollNow::NotConnected => {
+                    return Err(AppError::validation(
+                        "channel_id",
+                        "settings.error.mail_not_connected",
+                    ));
+                }
             }
             tx.commit().await?;
             Ok(())
@@ -282,6 +292,111 @@ pub async fn dismiss_dead_letter(channel_id: ChannelId, id: i64) -> Result<(), A
                 return Err(AppError::NotFound);
             }
             tracing::info!(channel = %channel_id, dead_letter = id, "dead letter dismissed");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// "Try again" on an event a channel kept aside, once its cause is fixed: a job stores it
+/// again through the channel's own parser and ingest path; the event leaves the list when
+/// it is stored, or stays with the new reason.
+#[server(endpoint = "replay_dead_letter")]
+pub async fn replay_dead_letter(channel_id: ChannelId, id: i64) -> Result<(), AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            administered_channel(&state.pool, &user, &access, channel_id).await?;
+            let mut tx = state.pool.begin().await?;
+            if !crate::store::dead_letters::exists(&mut *tx, user.account_id, channel_id, id)
+                .await?
+            {
+                return Err(AppError::NotFound);
+            }
+            crate::store::jobs::enqueue_once(
+                &mut tx,
+                user.account_id,
+                crate::store::dead_letters::REPLAY_JOB,
+                &serde_json::json!({ "dead_letter_id": id }),
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(channel = %channel_id, dead_letter = id, "dead letter replay queued");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The account's REST API tokens, for owners and admins.
+#[server(endpoint = "list_api_tokens")]
+pub async fn list_api_tokens() -> Result<ApiTokens, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            if !access.can_manage_api_tokens() {
+                return Err(AppError::Forbidden);
+            }
+            let tokens = crate::store::api_tokens::list(&state.pool, user.account_id).await?;
+            let users = crate::store::accounts::active_users(&state.pool, user.account_id)
+                .await?
+                .into_iter()
+                .map(|(id, name)| crate::domain::start::UserOption { id, name })
+                .collect();
+            Ok(ApiTokens { tokens, users })
+        }
+        .await,
+    )
+}
+
+/// Makes a REST API token acting as a user of the account; answers the token, shown once
+/// (only its hash is stored).
+#[server(endpoint = "create_api_token")]
+pub async fn create_api_token(
+    user_id: crate::domain::UserId,
+    name: String,
+) -> Result<String, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            if !access.can_manage_api_tokens() {
+                return Err(AppError::Forbidden);
+            }
+            let name = crate::domain::settings::token_name(&name)
+                .map_err(|key| AppError::validation("name", key))?;
+            let token = crate::auth::session::new_api_token();
+            let hash = crate::auth::session::token_hash(&token);
+            let Some(id) = crate::store::api_tokens::create_for(
+                &state.pool,
+                user.account_id,
+                user_id,
+                &name,
+                &hash,
+            )
+            .await?
+            else {
+                return Err(AppError::validation("user_id", "settings.error.token_user"));
+            };
+            tracing::info!(token = id, acts_as = %user_id, by = %user.user_id, "API token created");
+            Ok(token)
+        }
+        .await,
+    )
+}
+
+/// Revokes a REST API token of the account: calls with it get `401` from then on.
+#[server(endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            if !access.can_manage_api_tokens() {
+                return Err(AppError::Forbidden);
+            }
+            if !crate::store::api_tokens::revoke_by_id(&state.pool, user.account_id, id).await? {
+                return Err(AppError::NotFound);
+            }
+            tracing::info!(token = id, by = %user.user_id, "API token revoked");
             Ok(())
         }
         .await,

@@ -160,6 +160,12 @@ impl Access {
         self.role.is_admin()
     }
 
+    /// An API token acts as any user of the account, so only owners and admins make and
+    /// revoke them.
+    pub fn can_manage_api_tokens(&self) -> bool {
+        self.role.is_admin()
+    }
+
     /// Appends ` AND (...)` limiting `alias` (the dialogs table) to what `can_view` allows,
     /// including the account. Every dialog query goes through this.
     pub fn push_dialog_scope(&self, qb: &mut QueryBuilder<Postgres>, alias: &str) {

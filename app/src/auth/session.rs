@@ -26,6 +26,12 @@ pub fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A fresh REST API token: `dlg_` and 256 random bits in hex. The prefix lets secret
+/// scanners and people recognise a leaked token.
+pub fn new_api_token() -> String {
+    format!("dlg_{}", new_token())
+}
+
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }

@@ -23,6 +23,9 @@ pub enum InboundEvent {
         state: DeliveryState,
         error: Option<String>,
     },
+    /// The provider changed the channel's message templates (a review passed or failed, a
+    /// template paused or recategorised): they are read again.
+    TemplatesChanged,
 }
 
 /// A message from the client's side.

@@ -469,3 +469,37 @@ mod tests {
         assert!(!valid_bot_token("123:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDs w"));
     }
 }
+
+/// A REST API token as administrators see it: never the token itself, which is shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenView {
+    pub id: i64,
+    pub name: String,
+    /// The user the token acts as, with that user's rights.
+    pub user_id: super::UserId,
+    pub user_name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The account's tokens, and the users a new one may act as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokens {
+    pub tokens: Vec<ApiTokenView>,
+    pub users: Vec<super::start::UserOption>,
+}
+
+/// The longest token name.
+pub const MAX_TOKEN_NAME: usize = 200;
+
+/// A token's name as stored: trimmed, 1 to 200 characters. Err is the message key.
+pub fn token_name(name: &str) -> Result<String, &'static str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("settings.error.name_empty");
+    }
+    if name.chars().count() > MAX_TOKEN_NAME {
+        return Err("settings.error.name_long");
+    }
+    Ok(name.to_owned())
+}

@@ -4,6 +4,7 @@
 use sqlx::{PgExecutor, PgPool};
 
 use crate::auth::CurrentUser;
+use crate::domain::settings::ApiTokenView;
 use crate::domain::{AccountId, AccountRole, Locale, Theme, UserId};
 
 #[derive(sqlx::FromRow)]
@@ -86,4 +87,80 @@ pub async fn revoke(db: impl PgExecutor<'_>, email: &str, name: Option<&str>) ->
     .execute(db)
     .await?
     .rows_affected())
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    name: String,
+    user_id: UserId,
+    user_name: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The account's tokens that are not revoked, newest first.
+pub async fn list(db: impl PgExecutor<'_>, account: AccountId) -> sqlx::Result<Vec<ApiTokenView>> {
+    let rows: Vec<TokenRow> = sqlx::query_as(
+        "SELECT t.id, t.name, u.id AS user_id, u.display_name AS user_name, t.created_at,
+                t.last_used_at
+           FROM api_tokens t JOIN users u ON u.id = t.user_id AND u.account_id = t.account_id
+          WHERE t.account_id = $1 AND t.revoked_at IS NULL
+          ORDER BY t.id DESC",
+    )
+    .bind(account)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ApiTokenView {
+            id: r.id,
+            name: r.name,
+            user_id: r.user_id,
+            user_name: r.user_name,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+        })
+        .collect())
+}
+
+/// Stores a new token acting as an active user of the account; the token's id, or None
+/// when the account has no such active user.
+pub async fn create_for(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    user: UserId,
+    name: &str,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "INSERT INTO api_tokens (account_id, user_id, name, token_hash)
+         SELECT u.account_id, u.id, $3, $4 FROM users u
+          WHERE u.account_id = $1 AND u.id = $2 AND u.active
+         RETURNING id",
+    )
+    .bind(account)
+    .bind(user)
+    .bind(name)
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
+}
+
+/// Revokes one token of the account; false when there is no such active token.
+pub async fn revoke_by_id(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    id: i64,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now()
+          WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL",
+    )
+    .bind(account)
+    .bind(id)
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
 }

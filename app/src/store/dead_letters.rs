@@ -7,6 +7,9 @@ use sqlx::PgExecutor;
 use crate::domain::settings::DeadLetterView;
 use crate::domain::{AccountId, ChannelId};
 
+/// The job that stores a kept event again ("Try again"): payload `{"dead_letter_id": id}`.
+pub const REPLAY_JOB: &str = "replay_dead_letter";
+
 /// The most characters of a body shown.
 const EXCERPT_CHARS: usize = 2000;
 
@@ -103,4 +106,63 @@ pub async fn dismiss(
     .await?
     .rows_affected()
         == 1)
+}
+
+/// A kept event as a replay needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Kept {
+    pub id: i64,
+    pub channel_id: ChannelId,
+    pub event_index: i32,
+    pub body: Vec<u8>,
+}
+
+/// One kept event of the account.
+pub async fn kept(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    id: i64,
+) -> sqlx::Result<Option<Kept>> {
+    sqlx::query_as(
+        "SELECT id, channel_id, event_index, body FROM dead_letters
+          WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether the account's channel keeps this event (before queueing a replay of it).
+pub async fn exists(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    channel: ChannelId,
+    id: i64,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM dead_letters
+                         WHERE account_id = $1 AND channel_id = $2 AND id = $3)",
+    )
+    .bind(account)
+    .bind(channel)
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// A replay was refused again: the new reason replaces the old one.
+pub async fn refused_again(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    id: i64,
+    error: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE dead_letters SET error = $3 WHERE account_id = $1 AND id = $2")
+        .bind(account)
+        .bind(id)
+        .bind(error)
+        .execute(db)
+        .await?;
+    Ok(())
 }

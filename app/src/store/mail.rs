@@ -92,33 +92,51 @@ pub async fn finish(
     Ok(())
 }
 
+/// What "Receive messages now" did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollNow {
+    /// The mailbox is due at once and the pollers were woken.
+    Queued,
+    /// The channel is not this account's email channel with an IMAP mailbox.
+    NoMailbox,
+    /// The channel is switched off or on no line: its mail waits in the mailbox.
+    NotConnected,
+}
+
 /// "Receive messages now" (B5): the channel's mailbox is due at once and the pollers are
-/// woken. False when the channel is not this account's or has no IMAP mailbox.
+/// woken.
 pub async fn poll_now(
     conn: &mut PgConnection,
     account: AccountId,
     channel: ChannelId,
-) -> sqlx::Result<bool> {
-    let due = sqlx::query(
-        "INSERT INTO mail_sync (account_id, channel_id)
-         SELECT account_id, id FROM channels
+) -> sqlx::Result<PollNow> {
+    let connected: Option<bool> = sqlx::query_scalar(
+        "SELECT enabled AND line_id IS NOT NULL FROM channels
           WHERE account_id = $1 AND id = $2 AND kind = 'email'
-            AND coalesce(settings->>'imap_host', '') <> ''
+            AND coalesce(settings->>'imap_host', '') <> ''",
+    )
+    .bind(account)
+    .bind(channel)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match connected {
+        None => return Ok(PollNow::NoMailbox),
+        Some(false) => return Ok(PollNow::NotConnected),
+        Some(true) => {}
+    }
+    sqlx::query(
+        "INSERT INTO mail_sync (account_id, channel_id) VALUES ($1, $2)
          ON CONFLICT (channel_id) DO UPDATE SET next_poll_at = now()",
     )
     .bind(account)
     .bind(channel)
     .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    if due {
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(MAIL_CHANNEL)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(due)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(MAIL_CHANNEL)
+        .execute(&mut *conn)
+        .await?;
+    Ok(PollNow::Queued)
 }
 
 type StatusRow = (
@@ -134,9 +152,11 @@ pub async fn statuses(
     account: AccountId,
 ) -> sqlx::Result<Vec<(ChannelId, MailStatus)>> {
     let rows: Vec<StatusRow> = sqlx::query_as(
-        "SELECT channel_id, last_polled_at, last_error,
-                    (locked_until IS NOT NULL AND locked_until > now()) OR next_poll_at <= now()
-               FROM mail_sync WHERE account_id = $1",
+        "SELECT m.channel_id, m.last_polled_at, m.last_error,
+                (m.locked_until IS NOT NULL AND m.locked_until > now())
+                OR (m.next_poll_at <= now() AND c.enabled AND c.line_id IS NOT NULL)
+           FROM mail_sync m JOIN channels c ON c.id = m.channel_id
+          WHERE m.account_id = $1",
     )
     .bind(account)
     .fetch_all(db)

@@ -12,7 +12,9 @@ pub fn check_events(events: &[InboundEvent]) {
     for event in events {
         match event {
             InboundEvent::Message(m) | InboundEvent::Edited(m) => check_message(m),
-            InboundEvent::Deleted { .. } | InboundEvent::Status { .. } => {}
+            InboundEvent::Deleted { .. }
+            | InboundEvent::Status { .. }
+            | InboundEvent::TemplatesChanged => {}
         }
     }
 }

@@ -3,6 +3,9 @@
 //! the rights that user has in the web app: the same `Access`, the same dialog scope, the
 //! same write path (`app::api::messages::write_message`).
 //!
+//! Each token may call 20 times a second with bursts of 100 (`limits`); faster calls get
+//! `429 rate_limited` with `Retry-After`.
+//!
 //! The types here are the API's own contract, kept apart from the app's view types so the
 //! web app can change without breaking integrations. The OpenAPI document is generated from
 //! them and from the handlers' `#[utoipa::path]` attributes (`openapi.rs`).
@@ -11,6 +14,7 @@ pub mod channels;
 pub mod clients;
 pub mod dialogs;
 pub mod files;
+pub mod limits;
 pub mod lines;
 pub mod messages;
 pub mod openapi;
@@ -28,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::time::Duration;
 use utoipa::ToSchema;
 
 use crate::startup::AppState;
@@ -68,7 +73,7 @@ pub fn router() -> Router<AppState> {
 /// A fresh API token and the hash that is stored. The `dlg_` prefix lets secret scanners
 /// and people recognise a leaked token.
 pub fn new_token() -> (String, Vec<u8>) {
-    let token = format!("dlg_{}", app::auth::session::new_token());
+    let token = app::auth::session::new_api_token();
     let hash = token_hash(&token);
     (token, hash)
 }
@@ -102,6 +107,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -113,6 +120,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -148,6 +156,21 @@ impl ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
     }
 
+    /// The token called faster than its rate allows; `wait` until the next call is taken.
+    pub fn rate_limited(wait: Duration) -> ApiError {
+        ApiError {
+            retry_after: Some(wait.as_secs().max(1)),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "This token calls faster than its rate allows; retry after {} s.",
+                    wait.as_secs().max(1)
+                ),
+            )
+        }
+    }
+
     pub fn internal() -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -167,6 +190,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -235,7 +263,11 @@ impl FromRequestParts<AppState> for ApiUser {
             .ok_or_else(|| {
                 ApiError::unauthorized("The Authorization header must be `Bearer <token>`.")
             })?;
-        let user = app::store::api_tokens::find_user(&state.pool, &token_hash(token))
+        let hash = token_hash(token);
+        if let Err(wait) = state.api_limits.check(&hash) {
+            return Err(ApiError::rate_limited(wait));
+        }
+        let user = app::store::api_tokens::find_user(&state.pool, &hash)
             .await?
             .ok_or_else(|| ApiError::unauthorized("The API token is unknown or revoked."))?;
         let access = Access::load(&state.pool, &user).await?;

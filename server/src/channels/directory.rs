@@ -25,9 +25,12 @@ pub const CHANNELS_CHANNEL: &str = "dialogs_channels";
 /// The longest an entry is used without reading the channel again.
 const MAX_AGE: Duration = Duration::from_secs(30);
 
+/// Channels by id, with when each was read.
+type Entries = HashMap<ChannelId, (Instant, Arc<ChannelRecord>)>;
+
 #[derive(Clone, Default)]
 pub struct Directory {
-    entries: Arc<RwLock<HashMap<ChannelId, (Instant, Arc<ChannelRecord>)>>>,
+    entries: Arc<RwLock<Entries>>,
     /// Bumped by every invalidation: a read that raced with one is not kept.
     generation: Arc<AtomicU64>,
     listening: Arc<AtomicBool>,

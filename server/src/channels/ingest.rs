@@ -120,14 +120,23 @@ pub struct Outcome {
 }
 
 /// The webhook could not be stored now (the database is unavailable): the provider should
-/// retry, and nothing of it was kept.
+/// retry. Whatever of it was stored already is recognised as repeated then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unavailable;
 
 /// Most events one batch transaction stores.
 pub const MAX_BATCH_EVENTS: usize = 256;
-/// Writer tasks storing batches side by side (each holds one connection while it writes).
-const WRITERS: usize = 4;
+/// Writer tasks storing batches side by side, each holding one connection while it writes
+/// (`DIALOGS_INGEST_WRITERS`, 2 by default). More writers take more webhooks at once but
+/// make smaller batches that wait on each other's chat locks; one writer alone would let a
+/// batch stuck on a lock hold up every other chat.
+fn writers() -> usize {
+    std::env::var("DIALOGS_INGEST_WRITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(2)
+}
 /// Webhooks that may wait for a writer; beyond it, handlers wait for room.
 const QUEUE: usize = 8192;
 
@@ -151,7 +160,7 @@ impl Ingestor {
     pub fn spawn(pool: PgPool) -> Ingestor {
         let (queue, waiting) = mpsc::channel(QUEUE);
         let waiting = Arc::new(Mutex::new(waiting));
-        for _ in 0..WRITERS {
+        for _ in 0..writers() {
             tokio::spawn(write_batches(pool.clone(), waiting.clone()));
         }
         Ingestor { queue }
@@ -546,6 +555,17 @@ async fn apply(
                 }
             }
             any
+        }
+        InboundEvent::TemplatesChanged => {
+            jobs::enqueue_once(
+                tx,
+                channel.account_id,
+                app::store::templates::SYNC_JOB,
+                &json!({ "channel_id": channel.id }),
+            )
+            .await
+            .context("queueing a template refresh")?;
+            true
         }
         InboundEvent::Status {
             message_id,

@@ -769,6 +769,14 @@ impl Status {
     }
 }
 
+/// Webhook fields telling that the business account's templates changed.
+const TEMPLATE_FIELDS: [&str; 4] = [
+    "message_template_status_update",
+    "message_template_quality_update",
+    "message_template_components_update",
+    "template_category_update",
+];
+
 /// Parses a `whatsapp_business_account` webhook.
 pub fn parse_notification(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError> {
     let malformed = |e: serde_json::Error| WebhookError::Malformed(e.to_string());
@@ -781,7 +789,14 @@ pub fn parse_notification(body: &[u8]) -> Result<Vec<InboundEvent>, WebhookError
     }
     let mut events = Vec::new();
     for change in notification.entry.into_iter().flat_map(|e| e.changes) {
-        // Template reviews, quality and account updates come to the same URL.
+        // Template reviews and updates: read the templates again (once per notification).
+        if TEMPLATE_FIELDS.contains(&change.field.as_str()) {
+            if !events.contains(&InboundEvent::TemplatesChanged) {
+                events.push(InboundEvent::TemplatesChanged);
+            }
+            continue;
+        }
+        // Quality, account and other updates come to the same URL.
         if change.field != "messages" {
             continue;
         }
@@ -1184,14 +1199,23 @@ mod tests {
     }
 
     #[test]
-    fn other_fields_are_ignored_and_garbage_is_refused() {
+    fn template_updates_ask_for_a_refresh_other_fields_are_ignored_and_garbage_is_refused() {
         let template_review = json!({
             "object": "whatsapp_business_account",
             "entry": [{ "id": "1", "changes": [{ "field": "message_template_status_update",
                 "value": { "event": "APPROVED", "message_template_id": 1, "message_template_name": "x" } }] }]
         });
+        assert_eq!(
+            parse_notification(template_review.to_string().as_bytes()).expect("parses"),
+            vec![InboundEvent::TemplatesChanged]
+        );
+        let account_update = json!({
+            "object": "whatsapp_business_account",
+            "entry": [{ "id": "1", "changes": [{ "field": "account_update",
+                "value": { "event": "VERIFIED_ACCOUNT" } }] }]
+        });
         assert!(
-            parse_notification(template_review.to_string().as_bytes())
+            parse_notification(account_update.to_string().as_bytes())
                 .expect("parses")
                 .is_empty()
         );

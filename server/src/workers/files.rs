@@ -40,6 +40,9 @@ pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
                         app::store::templates::SYNC_JOB => {
                             super::templates::sync(&pool, &channels, &job).await
                         }
+                        app::store::dead_letters::REPLAY_JOB => {
+                            super::replay::replay(&pool, &channels, &job).await
+                        }
                         other => Err(Failure::Permanent(format!("unknown job kind {other}"))),
                     };
                     let recorded = match outcome {

@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod files;
 pub mod housekeeping;
 pub mod mail;
+pub mod replay;
 pub mod templates;
 pub mod webhooks;
 

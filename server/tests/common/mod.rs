@@ -53,6 +53,7 @@ impl TestApp {
                 // The fakes the tests start listen on loopback.
                 allow_private_urls: true,
             },
+            api_rate: server::api_v1::limits::ApiRate::default(),
         };
         adjust(&mut config);
         let app = Application::build(&config, pool.clone())

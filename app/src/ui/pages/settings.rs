@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use crate::api::settings::{
     channel_dead_letters, connect_telegram, dismiss_dead_letter, get_settings, receive_mail_now,
-    save_line, set_channel,
+    replay_dead_letter, save_line, set_channel,
 };
 use crate::domain::settings::{
     ChannelSettings, ConnectedChannel, ConnectedTelegram, LineSettings, MailStatus,
@@ -15,7 +15,7 @@ use crate::domain::{ChannelId, LineId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::ui::components::common::Topbar;
-use crate::ui::components::settings::ConnectChannel;
+use crate::ui::components::settings::{ApiTokensSection, ConnectChannel};
 
 /// What the last change did: a message key, and whether it failed.
 type Outcome = RwSignal<Option<(String, bool)>>;
@@ -98,6 +98,7 @@ pub fn SettingsPage() -> impl IntoView {
                                                     version
                                                     connected=connected_channel
                                                 />
+                                                <ApiTokensSection />
                                             }
                                         });
                                     view! {
@@ -364,6 +365,35 @@ fn DeadLetters(id: ChannelId, count: i64) -> impl IntoView {
             }
         });
     };
+    // "Try again": a job stores the event again; the list shows the outcome a moment later
+    // (gone when stored, or the new reason).
+    let replaying = RwSignal::new(false);
+    let replay = move |letter: i64| {
+        spawn_local(async move {
+            match replay_dead_letter(id, letter).await {
+                Ok(()) => {
+                    failed.set(None);
+                    replaying.set(true);
+                    set_timeout(
+                        move || {
+                            replaying.set(false);
+                            letters.refetch();
+                        },
+                        std::time::Duration::from_secs(3),
+                    );
+                }
+                Err(e) => failed.set(Some(e.key().to_owned())),
+            }
+        });
+    };
+    // The list, when it is all of them, is the count.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(list))) = letters.get()
+            && list.len() < 50
+        {
+            count.set(list.len() as i64);
+        }
+    });
     let offset = use_context::<crate::ui::prefs::PagePrefs>()
         .map(|p| p.tz_offset_minutes)
         .unwrap_or(0);
@@ -383,6 +413,7 @@ fn DeadLetters(id: ChannelId, count: i64) -> impl IntoView {
                 {move || if open.get() { i18n.t("settings.dead.hide") } else { i18n.t("settings.dead.show") }}
             </button>
             {move || failed.get().map(|key| view! { <span class="dlg-settings__error">{i18n.t(&key)}</span> })}
+            {move || replaying.get().then(|| view! { <span class="dlg-settings__hint" role="status">{i18n.t("settings.dead.replaying")}</span> })}
             <Transition>
                 {move || {
                     letters
@@ -399,6 +430,14 @@ fn DeadLetters(id: ChannelId, count: i64) -> impl IntoView {
                                             <div class="dlg-dead__head">
                                                 <time datetime=letter.created_at.to_rfc3339()>{at}</time>
                                                 <span class="dlg-dead__reason">{letter.error}</span>
+                                                <button
+                                                    type="button"
+                                                    class="dlg-button dlg-button--ghost"
+                                                    data-replay=letter_id
+                                                    on:click=move |_| replay(letter_id)
+                                                >
+                                                    {move || i18n.t("settings.dead.replay")}
+                                                </button>
                                                 <button
                                                     type="button"
                                                     class="dlg-button dlg-button--ghost"

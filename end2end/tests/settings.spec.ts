@@ -154,7 +154,7 @@ test('an admin makes an API token for a bot user, the bot calls with it, and it 
   const row = section.locator('.dlg-tokens__item', { hasText: name });
   await expect(row).toContainText('acts as Ivan Sokolov');
   await expect(row).toContainText('last used never');
-  await row.scrollIntoViewIfNeeded();
+  await section.evaluate((el) => el.scrollIntoView({ block: 'end' }));
   await page.screenshot({ path: `${SHOTS}/settings-api-tokens-light.png` });
 
   // The bot calls with it and sees Ivan's lines.

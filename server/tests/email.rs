@@ -499,6 +499,23 @@ async fn an_attachment_is_stored_in_the_file_store(pool: PgPool) {
     assert_eq!(text, "The invoice is attached.");
     let bytes = std::fs::read(files.join(&key)).expect("the stored file");
     assert_eq!(bytes, b"%PDF-1.4\n%\xc4\xe5\xf2\xe5\xeb\n");
+    // The raw email was kept (its folder is there) only until its attachment was stored.
+    let kept = files.join(format!("email/{channel}"));
+    let mut left = 1;
+    for _ in 0..50 {
+        left = std::fs::read_dir(&kept)
+            .expect("the folder of kept emails")
+            .filter_map(Result::ok)
+            .count();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        left, 0,
+        "the kept email is deleted once its files are stored"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -126,3 +126,21 @@ struct SignedRow {
     file: StoredFile,
     secret: Option<String>,
 }
+
+/// True while a file of the channel whose source starts with `prefix` still waits to be
+/// fetched (a kept email is needed until all its attachments are settled).
+pub async fn pending_with_source(
+    db: impl PgExecutor<'_>,
+    channel: crate::domain::ChannelId,
+    prefix: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM attachments a JOIN messages m ON m.id = a.message_id
+                         WHERE m.channel_id = $1 AND a.state = 'pending'
+                           AND starts_with(a.source, $2))",
+    )
+    .bind(channel)
+    .bind(prefix)
+    .fetch_one(db)
+    .await
+}

@@ -15,6 +15,8 @@
 //! raw email is kept in the file store (`email/{channel}/{sha256}.eml`, only when it has
 //! attachments); each attachment's source is `email:{sha256}:{index}` and `fetch_file` cuts
 //! it out of the kept email, so the shared fetch job stores it like any messenger's file.
+//! Once every attachment of a kept email is stored (or given up), the email is deleted
+//! (`Email::release_kept`).
 
 use std::time::Duration;
 
@@ -292,6 +294,37 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// Where a raw email with attachments is kept in the file store.
 fn kept_key(channel: &ChannelRecord, sha: &str) -> String {
     format!("email/{}/{sha}.eml", channel.id)
+}
+
+impl Email {
+    /// Deletes the kept raw email an attachment came from (`source` = `email:{sha}:{n}`)
+    /// once none of its attachments waits to be fetched any more: the files are in the
+    /// store by then, and the email's text is in the message.
+    pub async fn release_kept(
+        &self,
+        pool: &sqlx::PgPool,
+        channel: &ChannelRecord,
+        source: &str,
+    ) -> anyhow::Result<()> {
+        let Some(sha) = source
+            .strip_prefix("email:")
+            .and_then(|rest| rest.split(':').next())
+            .filter(|sha| sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()))
+        else {
+            return Ok(());
+        };
+        let sha = sha.to_ascii_lowercase();
+        let waiting = app::store::attachments::pending_with_source(
+            pool,
+            channel.id,
+            &format!("email:{sha}:"),
+        )
+        .await?;
+        if !waiting {
+            self.files.delete(&kept_key(channel, &sha)).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads a raw email into an inbound message.

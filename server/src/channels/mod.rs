@@ -256,6 +256,11 @@ impl Channels {
         self.reach
     }
 
+    /// The email adapter, for what only email has (kept raw emails).
+    pub fn email(&self) -> &email::Email {
+        &self.email
+    }
+
     /// The WhatsApp adapter, for what only WhatsApp has (templates).
     pub fn whatsapp(&self) -> &whatsapp::WhatsApp {
         &self.whatsapp

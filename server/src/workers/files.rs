@@ -58,7 +58,7 @@ pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
                         }
                         Err(Failure::Retry(reason)) | Err(Failure::Permanent(reason)) => {
                             tracing::warn!(job = job.id, reason, "job given up");
-                            give_up(&pool, &job, &reason).await
+                            give_up(&pool, &channels, &job, &reason).await
                         }
                     };
                     if let Err(err) = recorded {
@@ -148,10 +148,32 @@ async fn fetch(
     .context("recording a stored file")?;
     publish(&mut tx, file.account_id, file.message_id).await?;
     tx.commit().await.context("committing a stored file")?;
+    release(pool, channels, &channel, source).await;
     Ok(())
 }
 
-async fn give_up(pool: &PgPool, job: &jobs::Job, reason: &str) -> sqlx::Result<()> {
+/// A raw email kept for its attachments is deleted once none of them waits any more; a
+/// failure only leaves the email behind, so it is logged, not retried.
+async fn release(
+    pool: &PgPool,
+    channels: &Channels,
+    channel: &app::store::inbound::ChannelRecord,
+    source: &str,
+) {
+    if channel.kind != app::domain::ChannelKind::Email {
+        return;
+    }
+    if let Err(err) = channels.email().release_kept(pool, channel, source).await {
+        tracing::warn!(error = format!("{err:#}"), channel = %channel.id, "deleting a kept email");
+    }
+}
+
+async fn give_up(
+    pool: &PgPool,
+    channels: &Channels,
+    job: &jobs::Job,
+    reason: &str,
+) -> sqlx::Result<()> {
     if job.kind == FETCH_FILE_JOB
         && let Ok(id) = attachment_of(job)
         && let Some(file) = attachments::pending_file(pool, job.account_id, id).await?
@@ -162,6 +184,11 @@ async fn give_up(pool: &PgPool, job: &jobs::Job, reason: &str) -> sqlx::Result<(
             tracing::error!(error = format!("{err:#}"), "publishing a failed file");
         }
         tx.commit().await?;
+        if let (Some(channel_id), Some(source)) = (file.channel_id, file.source.as_deref())
+            && let Some(channel) = inbound::channel(pool, channel_id).await?
+        {
+            release(pool, channels, &channel, source).await;
+        }
     }
     jobs::done(pool, job.id).await
 }

@@ -4,18 +4,11 @@
 
 mod common;
 
-use common::fakes::{Failure, FakeReceiver, FakeTelegram};
-use common::{TELEGRAM_TOKEN, TestApp, http, telegram_secret, telegram_text, world};
+use common::fakes::{Failure, FakeReceiver};
+use common::{TestApp, http, telegram_secret, telegram_text, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-
-async fn app_with_telegram(pool: PgPool) -> (TestApp, FakeTelegram) {
-    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-    let base = fake.base();
-    let app = TestApp::spawn_with(pool, |c| c.channels.telegram_api_base = base).await;
-    (app, fake)
-}
 
 async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
@@ -41,7 +34,7 @@ async fn dialog_of_chat(pool: &PgPool, channel: i64, chat: i64) -> i64 {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_telegram_message_is_stored_once_however_often_the_webhook_repeats(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let secret = telegram_secret(&w.acme);
     let update = telegram_text(1, 5001, 1, "Nina", "Do you deliver to Kazan?");
 
@@ -86,7 +79,7 @@ async fn a_telegram_message_is_stored_once_however_often_the_webhook_repeats(poo
 #[sqlx::test(migrations = "../migrations")]
 async fn bad_webhooks_are_refused_with_a_clear_answer_and_nothing_is_stored(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let before = count(&pool, "SELECT count(*) FROM messages").await;
     let update = telegram_text(1, 5002, 1, "Eve", "hi");
     let tg = w.acme.channel_tg;
@@ -166,7 +159,7 @@ async fn bad_webhooks_are_refused_with_a_clear_answer_and_nothing_is_stored(pool
 #[sqlx::test(migrations = "../migrations")]
 async fn a_message_after_closing_opens_a_new_dialog(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let secret = telegram_secret(&w.acme);
     app.telegram_webhook(
         w.acme.channel_tg,
@@ -207,7 +200,7 @@ async fn a_message_after_closing_opens_a_new_dialog(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn many_webhooks_of_a_new_chat_at_once_make_one_client_and_one_dialog(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let secret = telegram_secret(&w.acme);
     let sends = (1..=30).map(|i| {
         let (app, secret) = (&app, &secret);
@@ -236,7 +229,7 @@ async fn many_webhooks_of_a_new_chat_at_once_make_one_client_and_one_dialog(pool
 #[sqlx::test(migrations = "../migrations")]
 async fn edits_and_deletions_by_the_client_change_the_stored_message(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let secret = telegram_secret(&w.acme);
     app.telegram_webhook(
         w.acme.channel_tg,
@@ -287,7 +280,7 @@ async fn chat_dialog(app: &TestApp, w: &common::World, chat: i64) -> i64 {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_reply_is_sent_to_the_telegram_chat_and_marked_sent(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, fake) = app_with_telegram(pool.clone()).await;
+    let (app, fake) = TestApp::with_telegram(pool.clone()).await;
     let dialog = chat_dialog(&app, &w, 6001).await;
     let admin = app.sign_in("admin@acme.test").await;
     let (status, message) = admin
@@ -324,7 +317,7 @@ async fn a_reply_is_sent_to_the_telegram_chat_and_marked_sent(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn through_500s_and_429s_every_reply_is_delivered_once_and_in_order(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, fake) = app_with_telegram(pool.clone()).await;
+    let (app, fake) = TestApp::with_telegram(pool.clone()).await;
     let dialog = chat_dialog(&app, &w, 6002).await;
     let other = chat_dialog(&app, &w, 6003).await;
     fake.fail_next([
@@ -375,7 +368,7 @@ async fn through_500s_and_429s_every_reply_is_delivered_once_and_in_order(pool: 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_refused_reply_shows_as_failed_and_goes_out_when_retried(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, fake) = app_with_telegram(pool.clone()).await;
+    let (app, fake) = TestApp::with_telegram(pool.clone()).await;
     let dialog = chat_dialog(&app, &w, 6004).await;
     fake.fail_next([Failure::Blocked]);
     let olga = app.sign_in("olga@acme.test").await;
@@ -447,7 +440,7 @@ async fn a_clients_file_is_fetched_after_the_answer_and_only_shown_to_those_who_
     pool: PgPool,
 ) {
     let w = world(&pool).await;
-    let (app, fake) = app_with_telegram(pool.clone()).await;
+    let (app, fake) = TestApp::with_telegram(pool.clone()).await;
     fake.add_file("doc-1", "documents/file_1.pdf", b"%PDF-1.4 invoice");
     let update = json!({"update_id": 1, "message": {"message_id": 1, "date": 1_700_000_000,
         "from": {"id": 7001, "first_name": "Fay"}, "chat": {"id": 7001, "type": "private", "first_name": "Fay"},
@@ -631,13 +624,9 @@ async fn an_event_the_database_refuses_for_good_is_kept_aside_and_does_not_block
     pool: PgPool,
 ) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let secret = telegram_secret(&w.acme);
-    // Stands for any value a future parser lets through and a table refuses.
-    sqlx::query("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> 'poison')")
-        .execute(&pool)
-        .await
-        .expect("constraint");
+    common::refuse_body(&pool, "poison").await;
 
     let (status, body) = app
         .telegram_webhook(

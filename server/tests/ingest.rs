@@ -9,8 +9,7 @@ use app::domain::inbound::{
     AttachmentKind, InboundAttachment, InboundChat, InboundEvent, InboundMessage,
 };
 use app::domain::{ChannelId, LineId};
-use common::fakes::FakeTelegram;
-use common::{TELEGRAM_TOKEN, TestApp, telegram_secret, telegram_text, world};
+use common::{TestApp, telegram_secret, telegram_text, world};
 use reqwest::StatusCode;
 use server::channels::ingest::{Outcome, Webhook, store_batch};
 use sqlx::PgPool;
@@ -49,6 +48,27 @@ fn stored(n: usize) -> Outcome {
     }
 }
 
+/// Stores webhooks of Acme's Telegram channel (each a list of events) as one batch.
+async fn store(
+    pool: &PgPool,
+    w: &common::World,
+    webhooks: &[Vec<InboundEvent>],
+) -> anyhow::Result<Vec<Outcome>> {
+    let channel = app::store::inbound::channel(pool, ChannelId(w.acme.channel_tg))
+        .await
+        .expect("read")
+        .expect("the channel");
+    let webhooks: Vec<Webhook<'_>> = webhooks
+        .iter()
+        .map(|events| Webhook {
+            channel: &channel,
+            line: LineId(w.acme.line_sales),
+            events,
+        })
+        .collect();
+    store_batch(pool, &webhooks).await
+}
+
 /// The bodies of a chat's messages on the channel, in id order.
 async fn bodies(pool: &PgPool, channel: i64, chat: &str) -> Vec<String> {
     sqlx::query_scalar(
@@ -69,15 +89,9 @@ async fn a_batch_stores_known_and_new_chats_files_repeats_and_edits_as_one_by_on
     pool: PgPool,
 ) {
     let w = world(&pool).await;
-    let channel = app::store::inbound::channel(&pool, ChannelId(w.acme.channel_tg))
-        .await
-        .expect("read")
-        .expect("the channel");
-    let line = LineId(w.acme.line_sales);
-    let batch = |events: &[Vec<InboundEvent>]| -> Vec<Vec<InboundEvent>> { events.to_vec() };
 
     // First contact of two chats, in one batch: new clients and dialogs.
-    let first = batch(&[
+    let first = [
         vec![InboundEvent::Message(message(
             "7001",
             "1",
@@ -88,23 +102,15 @@ async fn a_batch_stores_known_and_new_chats_files_repeats_and_edits_as_one_by_on
             "1",
             "hello from 7002",
         ))],
-    ]);
-    let webhooks: Vec<Webhook<'_>> = first
-        .iter()
-        .map(|events| Webhook {
-            channel: &channel,
-            line,
-            events,
-        })
-        .collect();
-    let outcomes = store_batch(&pool, &webhooks).await.expect("first batch");
+    ];
+    let outcomes = store(&pool, &w, &first).await.expect("first batch");
     assert_eq!(outcomes, vec![stored(1), stored(1)]);
 
     // Then a batch mixing every case.
     let a1 = message("7001", "2", "a1");
     let mut a1_edited = a1.clone();
     a1_edited.text = "a1, corrected".into();
-    let second = batch(&[
+    let second = [
         // A known chat with an open dialog: stored together with others.
         vec![InboundEvent::Message(a1.clone())],
         // Then a file in 7002: stored one by one, and so is every later message of 7002.
@@ -124,16 +130,8 @@ async fn a_batch_stores_known_and_new_chats_files_repeats_and_edits_as_one_by_on
         ))],
         // An edit of a message of this very batch.
         vec![InboundEvent::Edited(a1_edited)],
-    ]);
-    let webhooks: Vec<Webhook<'_>> = second
-        .iter()
-        .map(|events| Webhook {
-            channel: &channel,
-            line,
-            events,
-        })
-        .collect();
-    let outcomes = store_batch(&pool, &webhooks).await.expect("second batch");
+    ];
+    let outcomes = store(&pool, &w, &second).await.expect("second batch");
     let repeated = Outcome {
         repeated: 1,
         ..Outcome::default()
@@ -225,41 +223,14 @@ async fn a_batch_stores_known_and_new_chats_files_repeats_and_edits_as_one_by_on
 #[sqlx::test(migrations = "../migrations")]
 async fn a_batch_the_database_refuses_is_rolled_back_whole(pool: PgPool) {
     let w = world(&pool).await;
-    let channel = app::store::inbound::channel(&pool, ChannelId(w.acme.channel_tg))
-        .await
-        .expect("read")
-        .expect("the channel");
-    sqlx::query("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> 'poison')")
-        .execute(&pool)
-        .await
-        .expect("constraint");
+    common::refuse_body(&pool, "poison").await;
     let good = vec![InboundEvent::Message(message("7101", "1", "fine"))];
     let bad = vec![InboundEvent::Message(message("7102", "1", "poison"))];
-    let line = LineId(w.acme.line_sales);
-    let webhooks = [
-        Webhook {
-            channel: &channel,
-            line,
-            events: &good,
-        },
-        Webhook {
-            channel: &channel,
-            line,
-            events: &bad,
-        },
-    ];
-    let err = store_batch(&pool, &webhooks)
+    let err = store(&pool, &w, &[good, bad])
         .await
         .expect_err("the poisoned batch fails");
     assert!(server::channels::ingest::refused_for_good(&err), "{err:#}");
     assert!(bodies(&pool, w.acme.channel_tg, "7101").await.is_empty());
-}
-
-async fn app_with_telegram(pool: PgPool) -> (TestApp, FakeTelegram) {
-    let fake = FakeTelegram::start(TELEGRAM_TOKEN).await;
-    let base = fake.base();
-    let app = TestApp::spawn_with(pool, |c| c.channels.telegram_api_base = base).await;
-    (app, fake)
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -267,12 +238,9 @@ async fn many_chats_at_once_are_stored_exactly_once_in_order_with_a_bad_event_ke
     pool: PgPool,
 ) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let secret = telegram_secret(&w.acme);
-    sqlx::query("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> 'poison')")
-        .execute(&pool)
-        .await
-        .expect("constraint");
+    common::refuse_body(&pool, "poison").await;
     const CHATS: i64 = 24;
     const PER_CHAT: i64 = 12;
     // Every chat writes in order (as Telegram sends a chat's updates one after another),
@@ -331,7 +299,7 @@ async fn many_chats_at_once_are_stored_exactly_once_in_order_with_a_bad_event_ke
 #[sqlx::test(migrations = "../migrations")]
 async fn a_changed_channel_is_read_again_at_once(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let old = telegram_secret(&w.acme);
     let update = |n: i64| telegram_text(7300 + n, 7300, n, "Rotator", &format!("m{n}"));
     let (status, body) = app
@@ -401,12 +369,9 @@ where
 #[sqlx::test(migrations = "../migrations")]
 async fn a_kept_event_is_stored_when_tried_again_after_its_cause_is_fixed(pool: PgPool) {
     let w = world(&pool).await;
-    let (app, _fake) = app_with_telegram(pool.clone()).await;
+    let (app, _fake) = TestApp::with_telegram(pool.clone()).await;
     let secret = telegram_secret(&w.acme);
-    sqlx::query("ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> 'poison')")
-        .execute(&pool)
-        .await
-        .expect("constraint");
+    common::refuse_body(&pool, "poison").await;
     let (status, body) = app
         .telegram_webhook(
             w.acme.channel_tg,

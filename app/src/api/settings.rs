@@ -308,11 +308,10 @@ pub async fn replay_dead_letter(channel_id: ChannelId, id: i64) -> Result<(), Ap
             let (state, user, access) = crate::auth::authorize().await?;
             administered_channel(&state.pool, &user, &access, channel_id).await?;
             let mut tx = state.pool.begin().await?;
-            if !crate::store::dead_letters::exists(&mut *tx, user.account_id, channel_id, id)
+            crate::store::dead_letters::kept(&mut *tx, user.account_id, id)
                 .await?
-            {
-                return Err(AppError::NotFound);
-            }
+                .filter(|kept| kept.channel_id == channel_id)
+                .ok_or(AppError::NotFound)?;
             crate::store::jobs::enqueue_once(
                 &mut tx,
                 user.account_id,

@@ -117,7 +117,7 @@ pub struct Kept {
     pub body: Vec<u8>,
 }
 
-/// One kept event of the account.
+/// One kept event of the account, or None (unknown, dismissed, another account's).
 pub async fn kept(
     db: impl PgExecutor<'_>,
     account: AccountId,
@@ -130,24 +130,6 @@ pub async fn kept(
     .bind(account)
     .bind(id)
     .fetch_optional(db)
-    .await
-}
-
-/// Whether the account's channel keeps this event (before queueing a replay of it).
-pub async fn exists(
-    db: impl PgExecutor<'_>,
-    account: AccountId,
-    channel: ChannelId,
-    id: i64,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM dead_letters
-                         WHERE account_id = $1 AND channel_id = $2 AND id = $3)",
-    )
-    .bind(account)
-    .bind(channel)
-    .bind(id)
-    .fetch_one(db)
     .await
 }
 

@@ -21,6 +21,13 @@ pub struct Job {
     pub attempts: i32,
 }
 
+impl Job {
+    /// The id its payload names under `key` (`{"attachment_id": 7}`), if any.
+    pub fn id_named(&self, key: &str) -> Option<i64> {
+        self.payload.0.get(key).and_then(Value::as_i64)
+    }
+}
+
 /// Queues a job inside the caller's transaction.
 pub async fn enqueue(
     conn: &mut PgConnection,

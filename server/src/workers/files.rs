@@ -87,10 +87,7 @@ impl From<anyhow::Error> for Failure {
 }
 
 fn attachment_of(job: &jobs::Job) -> Result<AttachmentId, Failure> {
-    job.payload
-        .0
-        .get("attachment_id")
-        .and_then(|v| v.as_i64())
+    job.id_named("attachment_id")
         .map(AttachmentId)
         .ok_or_else(|| Failure::Permanent("the job names no attachment".into()))
 }

@@ -18,10 +18,7 @@ pub(super) async fn replay(
     job: &jobs::Job,
 ) -> Result<(), Failure> {
     let id = job
-        .payload
-        .0
-        .get("dead_letter_id")
-        .and_then(|v| v.as_i64())
+        .id_named("dead_letter_id")
         .ok_or_else(|| Failure::Permanent("the job names no kept event".into()))?;
     let Some(kept) = dead_letters::kept(pool, job.account_id, id)
         .await

@@ -21,10 +21,7 @@ pub(super) async fn sync(
     job: &jobs::Job,
 ) -> Result<(), Failure> {
     let id = job
-        .payload
-        .0
-        .get("channel_id")
-        .and_then(|v| v.as_i64())
+        .id_named("channel_id")
         .map(ChannelId)
         .ok_or_else(|| Failure::Permanent("the job names no channel".into()))?;
     let Some(channel) = inbound::channel(pool, id)

@@ -30,6 +30,14 @@ impl TestApp {
         Self::spawn_with(pool, |_| {}).await
     }
 
+    /// The app talking to a fake Telegram Bot API that knows the test bots' token.
+    pub async fn with_telegram(pool: PgPool) -> (TestApp, fakes::FakeTelegram) {
+        let fake = fakes::FakeTelegram::start(TELEGRAM_TOKEN).await;
+        let base = fake.base();
+        let app = TestApp::spawn_with(pool, |c| c.channels.telegram_api_base = base).await;
+        (app, fake)
+    }
+
     pub async fn spawn_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let leptos = leptos::config::LeptosOptions::builder()
             .output_name("dialogs")
@@ -415,6 +423,18 @@ pub async fn message_count(pool: &PgPool, dialog: i64) -> i64 {
         .fetch_one(pool)
         .await
         .expect("counting messages")
+}
+
+/// Makes the database refuse messages with this body for good (a CHECK constraint), as it
+/// would a value some future parser lets through: what dead letters are for.
+pub async fn refuse_body(pool: &PgPool, body: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE messages ADD CONSTRAINT no_poison CHECK (body <> '{}')",
+        body.replace('\'', "''")
+    )))
+    .execute(pool)
+    .await
+    .expect("a constraint refusing the body");
 }
 
 /// The bot token of every test account's Telegram channel.

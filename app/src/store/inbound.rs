@@ -70,12 +70,14 @@ pub async fn store_message(
 ) -> sqlx::Result<Stored> {
     lock_chat(conn, channel.id, &message.chat.external_id).await?;
 
-    let seen: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND external_id = $2")
-            .bind(channel.id)
-            .bind(&message.external_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let seen: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM messages
+          WHERE channel_id = $1 AND external_id = $2 AND external_id IS NOT NULL",
+    )
+    .bind(channel.id)
+    .bind(&message.external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     if seen.is_some() {
         return Ok(Stored::Duplicate);
     }
@@ -196,7 +198,8 @@ pub async fn store_messages(
     // so an operator closing it waits until this transaction ends), with who may see it.
     let known: Vec<Known> = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM messages m
-                         WHERE m.channel_id = t.channel_id AND m.external_id = t.external_id),
+                         WHERE m.channel_id = t.channel_id AND m.external_id = t.external_id
+                           AND m.external_id IS NOT NULL),
                 d.id, d.line_id, d.status, d.assignee_id, d.participant_ids
            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
                 WITH ORDINALITY AS t(channel_id, account_id, chat, external_id, n)
@@ -539,7 +542,8 @@ pub async fn update_message(
         MessageChange::Edited { body } => {
             sqlx::query_as(
                 "UPDATE messages SET body = $3, edited_at = now()
-                  WHERE channel_id = $1 AND external_id = $2 AND direction = 'in'
+                  WHERE channel_id = $1 AND external_id = $2 AND external_id IS NOT NULL
+                    AND direction = 'in'
                   RETURNING id, dialog_id",
             )
             .bind(channel.id)
@@ -550,7 +554,8 @@ pub async fn update_message(
         }
         MessageChange::Deleted => sqlx::query_as(
             "UPDATE messages SET deleted_by = 'client', deleted_at = coalesce(deleted_at, now())
-                  WHERE channel_id = $1 AND external_id = $2 AND direction = 'in'
+                  WHERE channel_id = $1 AND external_id = $2 AND external_id IS NOT NULL
+                    AND direction = 'in'
                   RETURNING id, dialog_id",
         )
         .bind(channel.id)
@@ -562,7 +567,8 @@ pub async fn update_message(
             // may come after "sent".
             sqlx::query_as(
                 "UPDATE messages SET delivery = $3, delivery_error = $4
-                  WHERE channel_id = $1 AND external_id = $2 AND direction = 'out'
+                  WHERE channel_id = $1 AND external_id = $2 AND external_id IS NOT NULL
+                    AND direction = 'out'
                     AND (delivery IS NULL OR delivery < $3 OR $3 = 'failed')
                   RETURNING id, dialog_id",
             )

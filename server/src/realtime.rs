@@ -23,14 +23,21 @@ use tokio::sync::broadcast;
 
 use crate::startup::AppState;
 
-/// Events buffered per process before a slow socket is dropped (it reconnects and catches up).
-const BUFFER: usize = 4096;
+/// Ticks buffered per process before a slow socket is dropped (it reconnects and catches
+/// up): about five seconds of a busy stream.
+const BUFFER: usize = 256;
 /// Most events replayed to a browser that reconnects; beyond that it refetches everything.
 const REPLAY_LIMIT: i64 = 1000;
 /// Most events in one WebSocket frame.
 const EVENTS_PER_FRAME: usize = 256;
-/// How long a socket gathers events after the first before sending them as one frame.
+/// While events keep coming, they go out at most once per window, together: a socket sends
+/// one frame per window however many events there are (a thousand sockets at 500 events a
+/// second would otherwise be half a million frames a second). The first event after a
+/// quiet window goes out at once.
 const FRAME_WINDOW: Duration = Duration::from_millis(20);
+/// Distinct frames one tick keeps for reuse: sockets that may see the same events share
+/// one encoded frame.
+const SHARED_FRAMES: usize = 64;
 
 /// An event ready to go out: who may see it, and its JSON, serialized once for every socket
 /// (serializing per socket cost more CPU than everything else at a few hundred events a
@@ -57,14 +64,12 @@ impl Frame {
         })
     }
 
-    /// The event's JSON, if this user may see it.
-    fn visible_to(&self, access: &Access) -> Option<&str> {
-        (self.account_id == access.account_id && access.can_view(&self.facts))
-            .then_some(self.text.as_str())
+    fn visible_to(&self, access: &Access) -> bool {
+        self.account_id == access.account_id && access.can_view(&self.facts)
     }
 }
 
-/// Events on their way to one socket, sent as one text frame: a JSON array in id order.
+/// Events as one text frame: a JSON array in id order.
 #[derive(Default)]
 struct Batch {
     json: String,
@@ -72,12 +77,10 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(&mut self, frame: &Frame, access: &Access) {
-        if let Some(text) = frame.visible_to(access) {
-            self.json.push(if self.count == 0 { '[' } else { ',' });
-            self.json.push_str(text);
-            self.count += 1;
-        }
+    fn push(&mut self, frame: &Frame) {
+        self.json.push(if self.count == 0 { '[' } else { ',' });
+        self.json.push_str(&frame.text);
+        self.count += 1;
     }
 
     fn len(&self) -> usize {
@@ -93,51 +96,117 @@ impl Batch {
         self.count = 0;
         Message::Text(std::mem::take(&mut self.json).into())
     }
-
-    fn into_frame(mut self) -> Message {
-        self.take_frame()
-    }
 }
 
-/// `first` and whatever else already waits for this socket (up to a frame's worth), skipping
-/// events it already sent; None when the socket fell too far behind or the hub closed.
-fn gather(
-    rx: &mut broadcast::Receiver<Arc<Frame>>,
-    first: Arc<Frame>,
-    sent: &mut EventId,
-    access: &Access,
-) -> Option<Batch> {
-    let mut batch = Batch::default();
-    let mut next = first;
-    loop {
-        if next.id > *sent {
-            *sent = next.id;
-            batch.push(&next, access);
+/// The events of one window, broadcast to every socket of this server. Each socket picks
+/// what its user may see; sockets that may see exactly the same events get the same
+/// encoded frame, built once (most operators of a line see the same new dialogs).
+pub struct Tick {
+    frames: Vec<Arc<Frame>>,
+    /// Encoded frames by which of `frames` they hold (a bit per event).
+    shared: std::sync::Mutex<Vec<(Vec<u64>, Message)>>,
+}
+
+impl Tick {
+    fn new(frames: Vec<Arc<Frame>>) -> Tick {
+        Tick {
+            frames,
+            shared: std::sync::Mutex::new(Vec::new()),
         }
-        if batch.len() == EVENTS_PER_FRAME {
-            return Some(batch);
+    }
+
+    /// The frame for a socket whose user has `access` and that already sent every event up
+    /// to `sent`; None when nothing in this tick is for it.
+    fn frame_for(&self, access: &Access, sent: &mut EventId) -> Option<Message> {
+        let mut picked = vec![0u64; self.frames.len().div_ceil(64)];
+        let mut any = false;
+        for (i, frame) in self.frames.iter().enumerate() {
+            if frame.id > *sent && frame.visible_to(access) {
+                picked[i / 64] |= 1 << (i % 64);
+                any = true;
+            }
         }
-        next = match rx.try_recv() {
-            Ok(event) => event,
-            Err(broadcast::error::TryRecvError::Empty) => return Some(batch),
-            Err(_) => return None,
+        *sent = self.frames.last().map_or(*sent, |f| (*sent).max(f.id));
+        if !any {
+            return None;
+        }
+        let cached = |shared: &Vec<(Vec<u64>, Message)>| {
+            shared
+                .iter()
+                .find(|(key, _)| *key == picked)
+                .map(|(_, frame)| frame.clone())
         };
+        if let Some(frame) = self.shared.lock().ok().and_then(|s| cached(&s)) {
+            return Some(frame);
+        }
+        let mut batch = Batch::default();
+        for (i, frame) in self.frames.iter().enumerate() {
+            if picked[i / 64] & (1 << (i % 64)) != 0 {
+                batch.push(frame);
+            }
+        }
+        let frame = batch.take_frame();
+        if let Ok(mut shared) = self.shared.lock()
+            && shared.len() < SHARED_FRAMES
+        {
+            shared.push((picked, frame.clone()));
+        }
+        Some(frame)
     }
 }
 
 #[derive(Clone)]
 pub struct Hub {
-    tx: broadcast::Sender<Arc<Frame>>,
+    tx: broadcast::Sender<Arc<Tick>>,
+    /// Events read from the database, waiting for the next tick.
+    pending: Arc<std::sync::Mutex<Vec<Arc<Frame>>>>,
+    arrived: Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
+    /// A hub with its ticking task (needs a Tokio runtime).
     pub fn new() -> Hub {
         let (tx, _) = broadcast::channel(BUFFER);
-        Hub { tx }
+        let hub = Hub {
+            tx,
+            pending: Default::default(),
+            arrived: Default::default(),
+        };
+        tokio::spawn(hub.clone().tick());
+        hub
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Frame>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Tick>> {
         self.tx.subscribe()
+    }
+
+    /// Sends what waits at once, then once per window while more keeps coming.
+    async fn tick(self) {
+        loop {
+            self.arrived.notified().await;
+            while self.flush() {
+                tokio::time::sleep(FRAME_WINDOW).await;
+            }
+        }
+    }
+
+    /// Broadcasts the waiting events as ticks of at most a frame's worth; false when none
+    /// waited.
+    fn flush(&self) -> bool {
+        let waiting = match self.pending.lock() {
+            Ok(mut pending) => std::mem::take(&mut *pending),
+            Err(_) => return false,
+        };
+        if waiting.is_empty() {
+            return false;
+        }
+        let mut waiting = waiting.into_iter().peekable();
+        while waiting.peek().is_some() {
+            let frames: Vec<Arc<Frame>> = waiting.by_ref().take(EVENTS_PER_FRAME).collect();
+            // No receivers is fine: nobody is connected to this server.
+            let _ = self.tx.send(Arc::new(Tick::new(frames)));
+        }
+        true
     }
 
     /// Starts the listener task. It runs until the process ends, reconnecting as needed.
@@ -189,13 +258,20 @@ impl Hub {
     }
 
     fn fan_out(&self, batch: Vec<StoredEvent>, last: &mut EventId) {
-        for event in batch {
-            *last = (*last).max(event.id);
-            // No receivers is fine: nobody is connected to this server.
-            if let Some(frame) = Frame::new(event) {
-                let _ = self.tx.send(Arc::new(frame));
-            }
+        let frames: Vec<Arc<Frame>> = batch
+            .into_iter()
+            .filter_map(|event| {
+                *last = (*last).max(event.id);
+                Frame::new(event).map(Arc::new)
+            })
+            .collect();
+        if frames.is_empty() {
+            return;
         }
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.extend(frames);
+        }
+        self.arrived.notify_one();
     }
 }
 
@@ -246,7 +322,9 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
                 let mut batch = Batch::default();
                 for event in missed.into_iter().filter_map(Frame::new) {
                     sent = sent.max(event.id);
-                    batch.push(&event, &access);
+                    if event.visible_to(&access) {
+                        batch.push(&event);
+                    }
                     if batch.len() == EVENTS_PER_FRAME
                         && sender.send(batch.take_frame()).await.is_err()
                     {
@@ -267,14 +345,10 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
             tokio::select! {
                 received = rx.recv() => {
                     // Lagged: too slow to keep up; close, the browser reconnects and refetches.
-                    let Ok(first) = received else { break };
-                    // What arrives within a short window goes out in one frame: a socket
-                    // sends at most one frame per window however many events there are (a
-                    // thousand sockets at 500 events a second would otherwise be half a
-                    // million frames a second), for a delay nobody notices.
-                    tokio::time::sleep(FRAME_WINDOW).await;
-                    let Some(batch) = gather(&mut rx, first, &mut sent, &access) else { break };
-                    if !batch.is_empty() && sender.send(batch.into_frame()).await.is_err() {
+                    let Ok(tick) = received else { break };
+                    if let Some(frame) = tick.frame_for(&access, &mut sent)
+                        && sender.send(frame).await.is_err()
+                    {
                         break;
                     }
                 }
@@ -297,5 +371,97 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
     tokio::select! {
         _ = send_task => {}
         _ = receive_task => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::auth::access::LineRights;
+    use app::domain::event::DialogFacts;
+    use app::domain::{AccountId, AccountRole, DialogStatus, LineId, UserId};
+
+    fn frame(id: i64, line: i64, status: DialogStatus, assignee: Option<i64>) -> Arc<Frame> {
+        Arc::new(Frame {
+            id: EventId(id),
+            account_id: AccountId(1),
+            facts: DialogFacts {
+                line_id: LineId(line),
+                status,
+                assignee_id: assignee.map(UserId),
+                participant_ids: Vec::new(),
+            },
+            text: format!("{{\"id\":{id}}}"),
+        })
+    }
+
+    fn operator(user: i64, line: i64) -> Access {
+        Access {
+            account_id: AccountId(1),
+            user_id: UserId(user),
+            role: AccountRole::Operator,
+            lines: [(
+                LineId(line),
+                LineRights {
+                    view: true,
+                    send: true,
+                    admin: false,
+                },
+            )]
+            .into(),
+            public_lines: Vec::new(),
+        }
+    }
+
+    fn text(message: Option<Message>) -> Option<String> {
+        match message? {
+            Message::Text(text) => Some(text.to_string()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn each_socket_gets_what_its_user_may_see_and_equal_views_share_one_frame() {
+        let tick = Tick::new(vec![
+            frame(1, 10, DialogStatus::New, None),
+            frame(2, 20, DialogStatus::New, None),
+            frame(3, 10, DialogStatus::InWork, Some(7)),
+        ]);
+        let (ann, ann_again, boris) = (operator(7, 10), operator(8, 10), operator(9, 20));
+        let (mut a, mut a2, mut b) = (EventId(0), EventId(0), EventId(0));
+        let first = tick.frame_for(&ann, &mut a);
+        assert_eq!(
+            text(first.clone()).as_deref(),
+            Some(r#"[{"id":1},{"id":3}]"#)
+        );
+        // Another operator of line 10 sees only the new dialog: a frame of its own.
+        assert_eq!(
+            text(tick.frame_for(&ann_again, &mut a2)).as_deref(),
+            Some(r#"[{"id":1}]"#)
+        );
+        assert_eq!(
+            text(tick.frame_for(&boris, &mut b)).as_deref(),
+            Some(r#"[{"id":2}]"#)
+        );
+        assert_eq!(a, EventId(3));
+        // A second socket of the same view gets the very same bytes, not a copy.
+        let (Some(Message::Text(one)), Some(Message::Text(two))) =
+            (first, tick.frame_for(&ann, &mut EventId(0)))
+        else {
+            panic!("text frames expected");
+        };
+        assert_eq!(one.as_str().as_ptr(), two.as_str().as_ptr());
+        // Events a socket already sent (a replay) are not sent again; none left is no frame.
+        assert_eq!(
+            text(tick.frame_for(&ann, &mut EventId(1))).as_deref(),
+            Some(r#"[{"id":3}]"#)
+        );
+        assert!(tick.frame_for(&ann, &mut EventId(3)).is_none());
+        let other_account = Access {
+            account_id: AccountId(2),
+            role: AccountRole::Owner,
+            ..operator(7, 10)
+        };
+        assert!(tick.frame_for(&other_account, &mut EventId(0)).is_none());
     }
 }

@@ -199,7 +199,9 @@ async fn run(
             let mut n: i64 = 0;
             while Instant::now() < stop {
                 n += 1;
-                let chat = 10_000 + (s as i64 * 1_000_000 + n) % 200;
+                // Senders move in step, so each takes its own chats: a provider sends one
+                // chat's updates one after another, not sixteen at once.
+                let chat = 10_000 + (n * concurrency as i64 + s as i64) % 200;
                 let id = s as i64 * 1_000_000 + n;
                 let body = json!({"update_id": id, "message": {"message_id": id, "date": 1_700_000_000,
                     "from": {"id": chat, "first_name": "Load"}, "chat": {"id": chat, "type": "private", "first_name": "Load"},

@@ -178,7 +178,8 @@ async fn a_whatsapp_dialog_starts_with_an_approved_template_and_the_reply_joins_
     .expect("dialog");
     assert_eq!(status_text, "in_work");
     assert!(assignee.is_some());
-    assert_eq!(body, "Hi Anna, your order #1042 is ready.");
+    // The header goes above the body in the chat, as the client sees it.
+    assert_eq!(body, "Order\nHi Anna, your order #1042 is ready.");
     let olga_id = count(&pool, "SELECT id FROM users WHERE email = 'olga@acme.test'").await;
     assert_eq!(assignee, Some(olga_id));
     assert_eq!(
@@ -255,6 +256,181 @@ async fn a_whatsapp_dialog_starts_with_an_approved_template_and_the_reply_joins_
         3,
     )
     .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_template_with_a_media_header_and_buttons_sends_their_values(pool: PgPool) {
+    let w = world(&pool).await;
+    let fake = FakeGraph::start(ACCESS_TOKEN).await;
+    fake.set_templates(vec![
+        json!({"name": "shipped", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+               "components": [
+                   {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["https://scontent.test/x"]}},
+                   {"type": "BODY", "text": "Hi {{1}}, it is on its way."},
+                   {"type": "BUTTONS", "buttons": [
+                       {"type": "QUICK_REPLY", "text": "Stop"},
+                       {"type": "URL", "text": "Track", "url": "https://track.test/{{1}}"},
+                       {"type": "COPY_CODE", "example": "SPRING"}]}]}),
+        json!({"name": "where", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+               "components": [{"type": "HEADER", "format": "LOCATION"}, {"type": "BODY", "text": "We are here"}]}),
+    ]);
+    let base = fake.base();
+    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
+    let channel = whatsapp_channel(&pool, &w).await;
+    let olga = app.sign_in("olga@acme.test").await;
+    synced_templates(&app, &olga, channel, 2).await;
+
+    let (status, offered) = olga.call("start_options", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{offered}");
+    let templates = offered["lines"]
+        .as_array()
+        .and_then(|lines| lines.iter().find(|l| l["id"] == w.acme.line_sales))
+        .and_then(|l| l["channels"].as_array())
+        .and_then(|cs| cs.iter().find(|c| c["id"] == channel))
+        .map(|c| c["templates"].clone())
+        .expect("the channel's templates");
+    let shipped = templates[0].clone();
+    assert_eq!(shipped["name"], "shipped");
+    assert_eq!(shipped["parts"]["header"], json!({"format": "image"}));
+    assert_eq!(shipped["parts"]["buttons"][0]["kind"], "url");
+    assert_eq!(shipped["parts"]["buttons"][1]["kind"], "copy_code");
+    assert_eq!(templates[1]["parts"]["unsupported"], "location header");
+    let id = |t: &Value| t["id"].as_i64().expect("id").to_string();
+
+    // Each missing or bad value is refused with the field it belongs to; nothing is stored.
+    let attempt = |template: String, header: Option<&str>, buttons: &[&str]| {
+        let mut fields = vec![
+            ("line_id", w.acme.line_sales.to_string()),
+            ("channel_id", channel.to_string()),
+            ("recipient", "+7 916 555-00-11".to_owned()),
+            ("template][template_id", template),
+            ("template][variables][0", "Anna".to_owned()),
+        ];
+        if let Some(header) = header {
+            fields.push(("template][header", header.to_owned()));
+        }
+        for (i, b) in buttons.iter().enumerate() {
+            let key: &'static str = ["template][buttons][0", "template][buttons][1"][i];
+            fields.push((key, (*b).to_owned()));
+        }
+        fields
+    };
+    for (fields, error) in [
+        (
+            attempt(id(&shipped), None, &["A-1", "SPRING"]),
+            "template.error.header",
+        ),
+        (
+            attempt(
+                id(&shipped),
+                Some("http://cdn.test/p.jpg"),
+                &["A-1", "SPRING"],
+            ),
+            "template.error.link",
+        ),
+        (
+            attempt(id(&shipped), Some("https://cdn.test/p.jpg"), &["A-1"]),
+            "template.error.button",
+        ),
+        (
+            attempt(id(&templates[1]), None, &[]),
+            "template.error.unsupported",
+        ),
+    ] {
+        let (status, body) = start(&olga, &fields).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.to_string().contains(error), "{error}: {body}");
+    }
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM clients WHERE phone = '+79165550011'"
+        )
+        .await,
+        0
+    );
+
+    // Through the REST API, as a bot builder would: the header and buttons reach WhatsApp.
+    let (token, hash) = server::api_v1::new_token();
+    app::store::api_tokens::create(&pool, "olga@acme.test", "test", &hash)
+        .await
+        .expect("storing a token")
+        .expect("olga exists");
+    let listed: Value = common::http()
+        .get(app.url(&format!("/api/v1/channels/{channel}/templates")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("REST call")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listed["data"][0]["id"], shipped["id"]);
+    assert_eq!(
+        listed["data"][0]["header"],
+        json!({"format": "image", "text": null, "takes_value": true})
+    );
+    assert_eq!(
+        listed["data"][0]["buttons"],
+        json!([{"kind": "url", "text": "Track", "url": "https://track.test/{{1}}"},
+               {"kind": "copy_code", "text": "", "url": ""}])
+    );
+    assert_eq!(listed["data"][1]["unsupported"], "location header");
+    // A channel of another account, or none, is not found.
+    let foreign: i64 = sqlx::query_scalar("SELECT id FROM channels WHERE account_id = $1 LIMIT 1")
+        .bind(w.other.id)
+        .fetch_one(&pool)
+        .await
+        .expect("another account's channel");
+    for missing in [foreign, 0] {
+        let response = common::http()
+            .get(app.url(&format!("/api/v1/channels/{missing}/templates")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("REST call");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+    let response = common::http()
+        .post(app.url("/api/v1/dialogs"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "line_id": w.acme.line_sales, "channel_id": channel, "recipient": "+7 916 555-00-11",
+            "template": {"template_id": shipped["id"], "variables": ["Anna"],
+                         "header": " https://cdn.test/parcel.jpg ", "buttons": ["A-1042", "SPRING"]}
+        }))
+        .send()
+        .await
+        .expect("REST call");
+    let status = response.status();
+    let dialog: Value = response.json().await.expect("JSON");
+    assert_eq!(status, StatusCode::CREATED, "{dialog}");
+    let dialog = dialog["id"].as_i64().expect("dialog id");
+    app.wait_for(
+        &format!("SELECT count(*) FROM messages WHERE dialog_id = {dialog} AND delivery = 'sent'"),
+        1,
+    )
+    .await;
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0]["template"],
+        json!({"name": "shipped", "language": {"code": "en_US"}, "components": [
+            {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://cdn.test/parcel.jpg"}}]},
+            {"type": "body", "parameters": [{"type": "text", "text": "Anna"}]},
+            {"type": "button", "sub_type": "url", "index": "1", "parameters": [{"type": "text", "text": "A-1042"}]},
+            {"type": "button", "sub_type": "copy_code", "index": "2",
+             "parameters": [{"type": "coupon_code", "coupon_code": "SPRING"}]}]})
+    );
+    let body: String = sqlx::query_scalar("SELECT body FROM messages WHERE dialog_id = $1")
+        .bind(dialog)
+        .fetch_one(&pool)
+        .await
+        .expect("the message");
+    assert_eq!(
+        body,
+        "https://cdn.test/parcel.jpg\nHi Anna, it is on its way."
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -78,7 +78,7 @@ pub async fn write_in(
     dialog_id: DialogId,
     compose: &Compose<'_>,
 ) -> Result<MessageView, AppError> {
-    use crate::domain::template::{self, SentTemplate};
+    use crate::domain::template;
     use crate::domain::{ChannelKind, Direction, Draft, MessageKind, ServerEvent};
     use crate::store::{self, messages::NewMessage};
 
@@ -123,24 +123,21 @@ pub async fn write_in(
             if record.channel_kind != ChannelKind::Whatsapp {
                 return Err(AppError::validation("template", "template.error.unknown"));
             }
-            let variables = template::validate_variables(chosen.variables, &choice.variables)
-                .map_err(|e| AppError::validation("variables", e.key()))?;
-            let body = template::render(&chosen.body, &variables);
-            let body = if body.trim().is_empty() {
-                chosen.name.clone()
-            } else {
-                body
-            };
+            let sent = template::validate(&chosen, choice).map_err(|e| {
+                let field = match e {
+                    template::TemplateError::Header | template::TemplateError::Link => "header",
+                    template::TemplateError::Button(_) => "buttons",
+                    template::TemplateError::Unsupported => "template",
+                    _ => "variables",
+                };
+                AppError::validation(field, e.key())
+            })?;
             (
                 Draft {
                     kind: MessageKind::Message,
-                    body,
+                    body: template::render_sent(&chosen, &sent),
                 },
-                Some(SentTemplate {
-                    name: chosen.name,
-                    language: chosen.language,
-                    variables,
-                }),
+                Some(sent),
             )
         }
     };

@@ -2,7 +2,7 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::domain::template::TemplateView;
+use crate::domain::template::{TemplateParts, TemplateView};
 use crate::domain::{AccountId, ChannelId, TemplateId};
 
 /// The job that refreshes a channel's templates from Meta.
@@ -18,6 +18,7 @@ pub struct ListedTemplate {
     pub status: String,
     pub body: String,
     pub variables: usize,
+    pub parts: TemplateParts,
 }
 
 #[derive(sqlx::FromRow)]
@@ -29,6 +30,7 @@ struct TemplateRow {
     category: String,
     body: String,
     variables: i32,
+    parts: sqlx::types::Json<TemplateParts>,
 }
 
 impl From<TemplateRow> for TemplateView {
@@ -41,11 +43,12 @@ impl From<TemplateRow> for TemplateView {
             category: r.category,
             body: r.body,
             variables: usize::try_from(r.variables).unwrap_or(0),
+            parts: r.parts.0,
         }
     }
 }
 
-const COLUMNS: &str = "id, channel_id, name, language, category, body, variables";
+const COLUMNS: &str = "id, channel_id, name, language, category, body, variables, parts";
 
 /// The approved templates of a channel, by name.
 pub async fn approved(
@@ -95,11 +98,12 @@ pub async fn replace(
     for t in listed {
         sqlx::query(
             "INSERT INTO message_templates (account_id, channel_id, name, language, category,
-                                            status, body, variables)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                            status, body, variables, parts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (channel_id, name, language) DO UPDATE
                 SET category = excluded.category, status = excluded.status,
-                    body = excluded.body, variables = excluded.variables, synced_at = now()",
+                    body = excluded.body, variables = excluded.variables,
+                    parts = excluded.parts, synced_at = now()",
         )
         .bind(account)
         .bind(channel)
@@ -109,6 +113,7 @@ pub async fn replace(
         .bind(&t.status)
         .bind(&t.body)
         .bind(i32::try_from(t.variables).unwrap_or(i32::MAX).min(100))
+        .bind(sqlx::types::Json(&t.parts))
         .execute(&mut *conn)
         .await?;
         names.push(t.name.clone());

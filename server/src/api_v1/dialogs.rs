@@ -249,8 +249,16 @@ mod tests {
 pub struct TemplateChoice {
     /// The id of one of the channel's approved templates.
     pub template_id: i64,
+    /// The values of the body's `{{1}}`, `{{2}}`…, in order.
     #[serde(default)]
     pub variables: Vec<String>,
+    /// The header's value, when it takes one: its `{{1}}` for a text header, the https link
+    /// of the picture, video or document for a media header.
+    pub header: Option<String>,
+    /// One value per button that takes one (a URL button's `{{1}}`, a coupon code), in the
+    /// template's order.
+    #[serde(default)]
+    pub buttons: Vec<String>,
 }
 
 /// A dialog to start with a client, and its first message.
@@ -314,6 +322,8 @@ pub async fn start(
         template: body.template.map(|t| domain::template::TemplateChoice {
             template_id: domain::TemplateId(t.template_id),
             variables: t.variables,
+            header: t.header,
+            buttons: t.buttons,
         }),
         files: body.files.into_iter().map(domain::UploadId).collect(),
     };

@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi::serve))
         .route("/lines", get(lines::list))
         .route("/channels", get(channels::list))
+        .route("/channels/{id}/templates", get(channels::templates))
         .route("/clients", get(clients::search).post(clients::create))
         .route("/clients/{id}", get(clients::get).patch(clients::update))
         .route("/dialogs", get(dialogs::list).post(dialogs::start))

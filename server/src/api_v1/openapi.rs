@@ -25,6 +25,7 @@ use super::{ErrorBody, channels, clients, dialogs, files, lines, messages, webho
         serve,
         lines::list,
         channels::list,
+        channels::templates,
         clients::search,
         clients::create,
         clients::get,

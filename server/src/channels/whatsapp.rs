@@ -16,6 +16,9 @@ use std::time::Duration;
 use app::domain::inbound::{
     AttachmentKind, InboundAttachment, InboundChat, InboundEvent, InboundMessage,
 };
+use app::domain::template::{
+    ButtonKind, HeaderValue, SentTemplate, TemplateButton, TemplateHeader, TemplateParts,
+};
 use app::domain::{ChannelKind, DeliveryState};
 use app::store::inbound::ChannelRecord;
 use app::store::templates::ListedTemplate;
@@ -345,7 +348,8 @@ pub fn buttons_body(to: &str, text: &str, buttons: &[String], reply_to: Option<&
 }
 
 /// The templates of one page of `GET /{waba_id}/message_templates`. Templates without a
-/// name or language are skipped; the body is the text of the `BODY` component.
+/// name or language are skipped; the body is the text of the `BODY` component, and the
+/// header and buttons are kept as far as sending needs values for them.
 pub fn parse_templates(page: &Value) -> Vec<ListedTemplate> {
     let Some(data) = page.get("data").and_then(Value::as_array) else {
         return Vec::new();
@@ -355,22 +359,12 @@ pub fn parse_templates(page: &Value) -> Vec<ListedTemplate> {
             let text = |key: &str| t.get(key).and_then(Value::as_str).map(str::trim);
             let name = text("name").filter(|n| !n.is_empty() && n.len() <= 512)?;
             let language = text("language").filter(|l| !l.is_empty() && l.len() <= 20)?;
-            let body = t
+            let components = t
                 .get("components")
                 .and_then(Value::as_array)
-                .and_then(|cs| {
-                    cs.iter().find(|c| {
-                        c.get("type")
-                            .and_then(Value::as_str)
-                            .is_some_and(|k| k.eq_ignore_ascii_case("body"))
-                    })
-                })
-                .and_then(|c| c.get("text"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .chars()
-                .take(MAX_TEXT_CHARS)
-                .collect::<String>();
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let (body, parts) = template_components(components);
             Some(ListedTemplate {
                 name: name.to_owned(),
                 language: language.to_owned(),
@@ -378,22 +372,123 @@ pub fn parse_templates(page: &Value) -> Vec<ListedTemplate> {
                 status: text("status").unwrap_or("").to_ascii_uppercase(),
                 variables: app::domain::template::count_variables(&body),
                 body,
+                parts,
             })
         })
         .collect()
 }
 
-/// The JSON of an approved template message, `{{1}}`, `{{2}}`… of its body filled with
-/// `variables`: the only kind of message WhatsApp delivers outside the 24-hour window. Add
-/// `"to"` before posting it.
-pub fn template_body(name: &str, language: &str, variables: &[String]) -> Value {
-    let mut template = json!({ "name": name, "language": { "code": language } });
-    if !variables.is_empty() {
-        let parameters: Vec<Value> = variables
+/// A listed template's body text, and its header and the buttons that take a value.
+fn template_components(components: &[Value]) -> (String, TemplateParts) {
+    let clip = |v: Option<&Value>| -> String {
+        v.and_then(Value::as_str)
+            .unwrap_or("")
+            .chars()
+            .take(MAX_TEXT_CHARS)
+            .collect()
+    };
+    let upper = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
+    let mut body = String::new();
+    let mut parts = TemplateParts::default();
+    let mut unsupported = |what: String| {
+        parts.unsupported.get_or_insert(what);
+    };
+    let mut header = None;
+    let mut buttons = Vec::new();
+    for component in components {
+        match upper(component.get("type")).as_str() {
+            "BODY" => body = clip(component.get("text")),
+            "FOOTER" => {}
+            "HEADER" => match upper(component.get("format")).as_str() {
+                "TEXT" => {
+                    header = Some(TemplateHeader::Text {
+                        text: clip(component.get("text")),
+                    })
+                }
+                "IMAGE" => header = Some(TemplateHeader::Image),
+                "VIDEO" => header = Some(TemplateHeader::Video),
+                "DOCUMENT" => header = Some(TemplateHeader::Document),
+                other => unsupported(format!("{} header", other.to_ascii_lowercase())),
+            },
+            "BUTTONS" => {
+                let listed = component
+                    .get("buttons")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                for (index, button) in listed.iter().enumerate() {
+                    let caption = clip(button.get("text"));
+                    match upper(button.get("type")).as_str() {
+                        "QUICK_REPLY" | "PHONE_NUMBER" | "VOICE_CALL" => {}
+                        "URL" => {
+                            let url = clip(button.get("url"));
+                            if app::domain::template::count_variables(&url) > 0 {
+                                buttons.push(TemplateButton {
+                                    index,
+                                    kind: ButtonKind::Url,
+                                    text: caption,
+                                    url,
+                                });
+                            }
+                        }
+                        "COPY_CODE" => buttons.push(TemplateButton {
+                            index,
+                            kind: ButtonKind::CopyCode,
+                            text: caption,
+                            url: String::new(),
+                        }),
+                        other => unsupported(format!("{} button", other.to_ascii_lowercase())),
+                    }
+                }
+            }
+            other => unsupported(other.to_ascii_lowercase()),
+        }
+    }
+    parts.header = header;
+    parts.buttons = buttons;
+    (body, parts)
+}
+
+/// The JSON of an approved template message: its header, `{{1}}`, `{{2}}`… of its body and
+/// its buttons filled with the values sent. The only kind of message WhatsApp delivers
+/// outside the 24-hour window. Add `"to"` before posting it.
+pub fn template_body(sent: &SentTemplate) -> Value {
+    let mut template = json!({ "name": sent.name, "language": { "code": sent.language } });
+    let mut components = Vec::new();
+    if let Some(header) = &sent.header {
+        let parameter = match header {
+            HeaderValue::Text(text) => json!({ "type": "text", "text": text }),
+            HeaderValue::Image(link) => json!({ "type": "image", "image": { "link": link } }),
+            HeaderValue::Video(link) => json!({ "type": "video", "video": { "link": link } }),
+            HeaderValue::Document(link) => {
+                json!({ "type": "document", "document": { "link": link } })
+            }
+        };
+        components.push(json!({ "type": "header", "parameters": [parameter] }));
+    }
+    if !sent.variables.is_empty() {
+        let parameters: Vec<Value> = sent
+            .variables
             .iter()
             .map(|v| json!({ "type": "text", "text": v }))
             .collect();
-        template["components"] = json!([{ "type": "body", "parameters": parameters }]);
+        components.push(json!({ "type": "body", "parameters": parameters }));
+    }
+    for button in &sent.buttons {
+        let (sub_type, parameter) = match button.kind {
+            ButtonKind::Url => ("url", json!({ "type": "text", "text": button.value })),
+            ButtonKind::CopyCode => (
+                "copy_code",
+                json!({ "type": "coupon_code", "coupon_code": button.value }),
+            ),
+        };
+        components.push(json!({
+            "type": "button", "sub_type": sub_type, "index": button.index.to_string(),
+            "parameters": [parameter],
+        }));
+    }
+    if !components.is_empty() {
+        template["components"] = Value::Array(components);
     }
     json!({
         "messaging_product": "whatsapp",
@@ -852,8 +947,7 @@ impl ChannelAdapter for WhatsApp {
     ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
         Box::pin(async move {
             if let Some(template) = &message.template {
-                let mut body =
-                    template_body(&template.name, &template.language, &template.variables);
+                let mut body = template_body(template);
                 body["to"] = json!(message.chat);
                 return self.post_message(channel, &body).await;
             }
@@ -1359,12 +1453,15 @@ mod tests {
             })
         );
         assert!(text_body("1", "x", None).get("context").is_none());
+        let sent = |variables: &[&str], header, buttons| SentTemplate {
+            name: "order_ready".into(),
+            language: "en_US".into(),
+            variables: variables.iter().map(|v| (*v).to_owned()).collect(),
+            header,
+            buttons,
+        };
         assert_eq!(
-            template_body(
-                "order_ready",
-                "en_US",
-                &["Anna".to_owned(), "A-1042".to_owned()]
-            ),
+            template_body(&sent(&["Anna", "A-1042"], None, Vec::new())),
             json!({
                 "messaging_product": "whatsapp", "recipient_type": "individual",
                 "type": "template",
@@ -1379,9 +1476,90 @@ mod tests {
             })
         );
         assert!(
-            template_body("hello_world", "en_US", &[])["template"]
+            template_body(&sent(&[], None, Vec::new()))["template"]
                 .get("components")
                 .is_none()
+        );
+        let full = sent(
+            &["Anna"],
+            Some(HeaderValue::Document("https://cdn.test/invoice.pdf".into())),
+            vec![
+                app::domain::template::ButtonValue {
+                    index: 1,
+                    kind: ButtonKind::Url,
+                    value: "A-1042".into(),
+                },
+                app::domain::template::ButtonValue {
+                    index: 2,
+                    kind: ButtonKind::CopyCode,
+                    value: "SPRING".into(),
+                },
+            ],
+        );
+        assert_eq!(
+            template_body(&full)["template"]["components"],
+            json!([
+                { "type": "header", "parameters": [
+                    { "type": "document", "document": { "link": "https://cdn.test/invoice.pdf" } }
+                ] },
+                { "type": "body", "parameters": [{ "type": "text", "text": "Anna" }] },
+                { "type": "button", "sub_type": "url", "index": "1",
+                  "parameters": [{ "type": "text", "text": "A-1042" }] },
+                { "type": "button", "sub_type": "copy_code", "index": "2",
+                  "parameters": [{ "type": "coupon_code", "coupon_code": "SPRING" }] }
+            ])
+        );
+    }
+
+    #[test]
+    fn listed_templates_keep_what_their_header_and_buttons_need() {
+        let page = json!({"data": [
+            {"name": "shipped", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+             "components": [
+                {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["https://x"]}},
+                {"type": "BODY", "text": "Hi {{1}}"},
+                {"type": "FOOTER", "text": "Reply STOP"},
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Stop"},
+                    {"type": "URL", "text": "Track", "url": "https://t.test/{{1}}"},
+                    {"type": "URL", "text": "Shop", "url": "https://shop.test"},
+                    {"type": "COPY_CODE", "example": "SPRING"}]}]},
+            {"name": "where", "language": "en_US", "status": "APPROVED",
+             "components": [{"type": "HEADER", "format": "LOCATION"}, {"type": "BODY", "text": "Here"}]},
+            {"name": "titled", "language": "ru", "status": "APPROVED",
+             "components": [{"type": "HEADER", "format": "TEXT", "text": "Заказ {{1}}"}, {"type": "BODY", "text": "Готов"}]}
+        ]});
+        let listed = parse_templates(&page);
+        assert_eq!(listed.len(), 3);
+        let shipped = &listed[0].parts;
+        assert_eq!(shipped.header, Some(TemplateHeader::Image));
+        assert_eq!(
+            shipped.buttons,
+            vec![
+                TemplateButton {
+                    index: 1,
+                    kind: ButtonKind::Url,
+                    text: "Track".into(),
+                    url: "https://t.test/{{1}}".into()
+                },
+                TemplateButton {
+                    index: 3,
+                    kind: ButtonKind::CopyCode,
+                    text: String::new(),
+                    url: String::new()
+                },
+            ]
+        );
+        assert_eq!(shipped.unsupported, None);
+        assert_eq!(
+            listed[1].parts.unsupported.as_deref(),
+            Some("location header")
+        );
+        assert_eq!(
+            listed[2].parts.header,
+            Some(TemplateHeader::Text {
+                text: "Заказ {{1}}".into()
+            })
         );
     }
 }

@@ -12,7 +12,7 @@ mod files;
 mod templates;
 pub use buttons::{ButtonsEditor, ButtonsToggle, ComposerButtons};
 pub use files::{AttachButton, ComposerFiles, FileChips};
-pub use templates::{TemplateBar, TemplateFields};
+pub use templates::{TemplateBar, TemplateFields, TemplateForm};
 
 /// Unsent composer text per dialog, kept for the life of the inbox page.
 #[derive(Clone, Copy, Default)]

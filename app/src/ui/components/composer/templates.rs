@@ -5,17 +5,105 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::messages::{dialog_templates, send_template};
-use crate::domain::template::{TemplateChoice, TemplateView, render};
+use crate::domain::template::{ButtonKind, TemplateChoice, TemplateHeader, TemplateView, render};
 use crate::domain::{DialogId, TemplateId};
 use crate::i18n::use_i18n;
 
-/// The template select, one input per variable, and the text the client will get.
-/// `chosen` and `variables` belong to the caller, which sends them.
+/// What an operator fills in for a template: which one, and the values of its header, body
+/// variables and buttons. Owned by the form that sends it.
+#[derive(Clone, Copy)]
+pub struct TemplateForm {
+    pub chosen: RwSignal<Option<TemplateId>>,
+    variables: RwSignal<Vec<String>>,
+    header: RwSignal<String>,
+    buttons: RwSignal<Vec<String>>,
+}
+
+impl TemplateForm {
+    pub fn new() -> TemplateForm {
+        TemplateForm {
+            chosen: RwSignal::new(None),
+            variables: RwSignal::new(Vec::new()),
+            header: RwSignal::new(String::new()),
+            buttons: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// Chooses `template` (or none) with empty values.
+    fn choose(&self, template: Option<&TemplateView>) {
+        self.chosen.set(template.map(|t| t.id));
+        self.variables
+            .set(vec![String::new(); template.map_or(0, |t| t.variables)]);
+        self.header.set(String::new());
+        self.buttons.set(vec![
+            String::new();
+            template.map_or(0, |t| t.parts.buttons.len())
+        ]);
+    }
+
+    pub fn clear(&self) {
+        self.choose(None);
+    }
+
+    /// The choice as the server takes it, if a template is chosen.
+    pub fn choice(&self) -> Option<TemplateChoice> {
+        self.chosen.get_untracked().map(|template_id| {
+            let header = self.header.get_untracked();
+            TemplateChoice {
+                template_id,
+                variables: self.variables.get_untracked(),
+                header: (!header.trim().is_empty()).then_some(header),
+                buttons: self.buttons.get_untracked(),
+            }
+        })
+    }
+}
+
+impl Default for TemplateForm {
+    fn default() -> Self {
+        TemplateForm::new()
+    }
+}
+
+/// One text input bound to the `i`-th value of `values`.
+#[component]
+fn ValueInput(
+    label: String,
+    name: String,
+    values: RwSignal<Vec<String>>,
+    i: usize,
+    #[prop(default = "1024")] maxlength: &'static str,
+    #[prop(optional)] placeholder: String,
+) -> impl IntoView {
+    view! {
+        <label class="dlg-field dlg-field--inline">
+            <span class="dlg-field__label">{label}</span>
+            <input
+                class="dlg-input"
+                name=name
+                maxlength=maxlength
+                placeholder=placeholder
+                prop:value=move || values.with(|v| v.get(i).cloned().unwrap_or_default())
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    values
+                        .update(|v| {
+                            if let Some(slot) = v.get_mut(i) {
+                                *slot = value;
+                            }
+                        });
+                }
+            />
+        </label>
+    }
+}
+
+/// The template select; inputs for the header, each body variable and each button that
+/// takes a value; and the text the client will get.
 #[component]
 pub fn TemplateFields(
     templates: Vec<TemplateView>,
-    chosen: RwSignal<Option<TemplateId>>,
-    variables: RwSignal<Vec<String>>,
+    form: TemplateForm,
     /// Offer "no template" (the New dialog form, where free text is allowed too).
     #[prop(optional)]
     optional: bool,
@@ -23,19 +111,13 @@ pub fn TemplateFields(
     let i18n = use_i18n();
     let list = StoredValue::new(templates);
     let current = move || {
-        chosen
+        form.chosen
             .get()
             .and_then(|id| list.with_value(|all| all.iter().find(|t| t.id == id).cloned()))
     };
     let on_choose = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev).parse::<i64>().ok().map(TemplateId);
-        chosen.set(id);
-        let count = id
-            .and_then(|id| {
-                list.with_value(|all| all.iter().find(|t| t.id == id).map(|t| t.variables))
-            })
-            .unwrap_or(0);
-        variables.set(vec![String::new(); count]);
+        list.with_value(|all| form.choose(id.and_then(|id| all.iter().find(|t| t.id == id))));
     };
     view! {
         <label class="dlg-field">
@@ -44,7 +126,7 @@ pub fn TemplateFields(
                 class="dlg-input"
                 name="template"
                 on:change=on_choose
-                prop:value=move || chosen.get().map(|t| t.0.to_string()).unwrap_or_default()
+                prop:value=move || form.chosen.get().map(|t| t.0.to_string()).unwrap_or_default()
             >
                 {(optional || list.with_value(Vec::is_empty))
                     .then(|| view! { <option value="">{move || i18n.t("template.none")}</option> })}
@@ -52,9 +134,22 @@ pub fn TemplateFields(
                     .with_value(|all| {
                         all.iter()
                             .map(|t| {
+                                // Listed so the operator knows it exists, but it cannot be sent.
+                                let blocked = t.parts.unsupported.clone();
+                                let label = match &blocked {
+                                    None => format!("{} ({})", t.name, t.language),
+                                    Some(why) => {
+                                        format!(
+                                            "{} ({}) — {}",
+                                            t.name,
+                                            t.language,
+                                            i18n.t_with("template.unsupported", &[("what", why)]),
+                                        )
+                                    }
+                                };
                                 view! {
-                                    <option value=t.id.0.to_string()>
-                                        {format!("{} ({})", t.name, t.language)}
+                                    <option value=t.id.0.to_string() disabled=blocked.is_some()>
+                                        {label}
                                     </option>
                                 }
                             })
@@ -65,38 +160,96 @@ pub fn TemplateFields(
         {move || {
             current()
                 .map(|t| {
-                    let inputs = (0..t.variables)
-                        .map(|i| {
+                    let header_input = t
+                        .parts
+                        .header
+                        .clone()
+                        .filter(TemplateHeader::takes_value)
+                        .map(|header| {
+                            let (key, maxlength, placeholder) = match header {
+                                TemplateHeader::Text { .. } => ("template.header_text", "1024", ""),
+                                TemplateHeader::Image => {
+                                    ("template.header_image", "2048", "https://")
+                                }
+                                TemplateHeader::Video => {
+                                    ("template.header_video", "2048", "https://")
+                                }
+                                TemplateHeader::Document => {
+                                    ("template.header_document", "2048", "https://")
+                                }
+                            };
                             view! {
                                 <label class="dlg-field dlg-field--inline">
-                                    <span class="dlg-field__label">{format!("{{{{{}}}}}", i + 1)}</span>
+                                    <span class="dlg-field__label">{move || i18n.t(key)}</span>
                                     <input
                                         class="dlg-input"
-                                        name=format!("variable{}", i + 1)
-                                        maxlength="1024"
-                                        prop:value=move || {
-                                            variables.with(|v| v.get(i).cloned().unwrap_or_default())
-                                        }
-                                        on:input=move |ev| {
-                                            let value = event_target_value(&ev);
-                                            variables
-                                                .update(|v| {
-                                                    if let Some(slot) = v.get_mut(i) {
-                                                        *slot = value;
-                                                    }
-                                                });
-                                        }
+                                        name="template_header"
+                                        maxlength=maxlength
+                                        placeholder=placeholder
+                                        prop:value=move || form.header.get()
+                                        on:input=move |ev| form.header.set(event_target_value(&ev))
                                     />
                                 </label>
                             }
+                        });
+                    let inputs = (0..t.variables)
+                        .map(|i| {
+                            view! {
+                                <ValueInput
+                                    label=format!("{{{{{}}}}}", i + 1)
+                                    name=format!("variable{}", i + 1)
+                                    values=form.variables
+                                    i
+                                />
+                            }
                         })
                         .collect_view();
+                    let button_inputs = t
+                        .parts
+                        .buttons
+                        .iter()
+                        .enumerate()
+                        .map(|(i, button)| {
+                            let label = match button.kind {
+                                ButtonKind::Url => {
+                                    i18n
+                                        .t_with(
+                                            "template.button_url",
+                                            &[("name", &button.text), ("url", &button.url)],
+                                        )
+                                }
+                                ButtonKind::CopyCode => i18n.t("template.button_code"),
+                            };
+                            view! {
+                                <ValueInput
+                                    label
+                                    name=format!("template_button{}", i + 1)
+                                    values=form.buttons
+                                    i
+                                />
+                            }
+                        })
+                        .collect_view();
+                    let header_text = match &t.parts.header {
+                        Some(TemplateHeader::Text { text }) => Some(text.clone()),
+                        _ => None,
+                    };
                     let body = t.body.clone();
                     view! {
+                        {header_input}
                         <div class="dlg-template__vars">{inputs}</div>
+                        {button_inputs}
                         <p class="dlg-template__preview" aria-live="polite">
                             <span class="dlg-field__label">{move || i18n.t("template.preview")}</span>
-                            {move || variables.with(|v| render(&body, v))}
+                            {header_text
+                                .map(|text| {
+                                    view! {
+                                        <strong class="dlg-template__header">
+                                            {move || form.header.with(|h| render(&text, std::slice::from_ref(h)))}
+                                        </strong>
+                                    }
+                                })}
+                            {move || form.variables.with(|v| render(&body, v))}
                         </p>
                     }
                 })
@@ -112,19 +265,14 @@ pub fn TemplateBar(dialog_id: DialogId, can_send: bool, on_sent: Callback<()>) -
     let i18n = use_i18n();
     let templates = Resource::new(move || dialog_id, dialog_templates);
     let open = RwSignal::new(false);
-    let chosen = RwSignal::new(None::<TemplateId>);
-    let variables = RwSignal::new(Vec::<String>::new());
+    let form = TemplateForm::new();
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(template_id) = chosen.get_untracked() else {
+        let Some(choice) = form.choice() else {
             error.set(Some("template.error.unknown".into()));
             return;
-        };
-        let choice = TemplateChoice {
-            template_id,
-            variables: variables.get_untracked(),
         };
         pending.set(true);
         spawn_local(async move {
@@ -134,8 +282,7 @@ pub fn TemplateBar(dialog_id: DialogId, can_send: bool, on_sent: Callback<()>) -
                 Ok(_) => {
                     error.set(None);
                     open.set(false);
-                    chosen.set(None);
-                    variables.set(Vec::new());
+                    form.clear();
                     on_sent.run(());
                 }
                 Err(e) => error.set(Some(e.key().to_owned())),
@@ -161,7 +308,7 @@ pub fn TemplateBar(dialog_id: DialogId, can_send: bool, on_sent: Callback<()>) -
                                 <Show when=move || open.get()>
                                     <form class="dlg-template__form" on:submit=send>
                                         <p class="dlg-template__hint">{move || i18n.t("template.hint")}</p>
-                                        <TemplateFields templates=list.clone() chosen variables />
+                                        <TemplateFields templates=list.clone() form />
                                         {move || {
                                             error
                                                 .get()
@@ -176,7 +323,7 @@ pub fn TemplateBar(dialog_id: DialogId, can_send: bool, on_sent: Callback<()>) -
                                         <button
                                             type="submit"
                                             class="dlg-button dlg-button--primary"
-                                            disabled=move || pending.get() || chosen.get().is_none()
+                                            disabled=move || pending.get() || form.chosen.get().is_none()
                                         >
                                             {move || i18n.t("template.send")}
                                         </button>

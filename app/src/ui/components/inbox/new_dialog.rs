@@ -7,12 +7,13 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::dialogs::{start_dialog, start_options};
 use crate::domain::start::{NewDialog, RecipientKind, StartOptions};
-use crate::domain::template::TemplateChoice;
-use crate::domain::{ChannelId, ChannelKind, LineId, TemplateId, UserId};
+use crate::domain::{ChannelId, ChannelKind, LineId, UserId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::realtime::use_realtime;
-use crate::ui::components::composer::{AttachButton, ComposerFiles, FileChips, TemplateFields};
+use crate::ui::components::composer::{
+    AttachButton, ComposerFiles, FileChips, TemplateFields, TemplateForm,
+};
 
 /// The button that opens the form.
 #[component]
@@ -106,8 +107,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
     let recipient = RwSignal::new(String::new());
     let subject = RwSignal::new(String::new());
     let text = RwSignal::new(String::new());
-    let template = RwSignal::new(None::<TemplateId>);
-    let variables = RwSignal::new(Vec::<String>::new());
+    let template = TemplateForm::new();
     let error = RwSignal::new(None::<(String, String)>);
     let pending = RwSignal::new(false);
     let files = ComposerFiles::new();
@@ -156,12 +156,9 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
             recipient: recipient.get_untracked(),
             subject: is_email.then(|| subject.get_untracked()),
             text: text.get_untracked(),
-            template: template.get_untracked().map(|template_id| TemplateChoice {
-                template_id,
-                variables: variables.get_untracked(),
-            }),
+            template: template.choice(),
             // A template goes alone.
-            files: if template.get_untracked().is_some() {
+            files: if template.chosen.get_untracked().is_some() {
                 Vec::new()
             } else {
                 files.ready()
@@ -197,7 +194,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                         let id = event_target_value(&ev).parse::<i64>().ok().map(LineId);
                         line.set(id);
                         channel.set(channels().first().map(|c| c.id));
-                        template.set(None);
+                        template.clear();
                     }
                 >
                     {options
@@ -221,8 +218,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                     prop:value=move || channel.get().map(|c| c.0.to_string()).unwrap_or_default()
                     on:change=move |ev| {
                         channel.set(event_target_value(&ev).parse::<i64>().ok().map(ChannelId));
-                        template.set(None);
-                        variables.set(Vec::new());
+                        template.clear();
                     }
                 >
                     {move || {
@@ -323,9 +319,11 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                         view! {
                             <div class="dlg-start__template">
                                 <p class="dlg-field__hint">{move || i18n.t("template.hint")}</p>
-                                <TemplateFields templates=c.templates chosen=template variables optional=true />
+                                <TemplateFields templates=c.templates form=template optional=true />
                                 {field_error("template")}
+                                {field_error("header")}
                                 {field_error("variables")}
+                                {field_error("buttons")}
                             </div>
                         }
                     })
@@ -333,7 +331,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
     }
     .into_any();
     let text_field = view! {
-            <Show when=move || template.get().is_none()>
+            <Show when=move || template.chosen.get().is_none()>
                 <label class="dlg-field">
                     <span class="dlg-field__label">{move || i18n.t("start.message")}</span>
                     <textarea

@@ -51,6 +51,40 @@ test('an operator starts a WhatsApp dialog with a template and lands in it', asy
   await context.close();
 });
 
+test('a template with a picture header and a Track button asks for their values', async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await signIn(page, 'admin@demo.test');
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  const form = await openForm(page);
+  await chooseChannel(page, 'Support', 'WhatsApp');
+  await form.locator('input[name=recipient]').fill(`+7 916 ${100 + (Date.now() % 800)}-11-22`);
+  const template = form.locator('select[name=template]');
+  // A template that needs what cannot be sent from here is listed, greyed out.
+  await expect(template.locator('option', { hasText: 'our_store' })).toBeDisabled();
+  await template.selectOption({ label: 'delivery_update (en_US)' });
+  await form.locator('input[name=variable1]').fill('A-1042');
+  await form.locator('input[name=variable2]').fill('Friday');
+  await form.locator('input[name=variable3]').fill('10 and 12');
+  await expect(form.getByText('Button “Track”: https://track.example/{{1}}')).toBeVisible();
+  await form.locator('input[name=template_button1]').fill('A-1042');
+  // No picture link yet: the form says so next to the field and keeps every value.
+  await form.getByRole('button', { name: 'Start dialog' }).click();
+  await expect(form.getByRole('alert')).toContainText('Fill in the template');
+  await expect(form.locator('input[name=variable3]')).toHaveValue('10 and 12');
+  await form.locator('input[name=template_header]').fill('http://cdn.example/parcel.jpg');
+  await form.getByRole('button', { name: 'Start dialog' }).click();
+  await expect(form.getByRole('alert')).toContainText('https://');
+  await form.locator('input[name=template_header]').fill('https://cdn.example/parcel.jpg');
+  await expect(form.locator('.dlg-template__preview')).toContainText('Your parcel A-1042 arrives on Friday between 10 and 12.');
+  await page.screenshot({ path: `${SHOTS}/start-template-parts-phone-dark.png` });
+  await form.getByRole('button', { name: 'Start dialog' }).click();
+  await page.waitForURL(/\/dialogs\/\d+/);
+  await expect(page.locator('.dlg-msg').last()).toContainText('https://cdn.example/parcel.jpg');
+  await expect(page.locator('.dlg-msg').last()).toContainText('Your parcel A-1042 arrives on Friday between 10 and 12.');
+  await context.close();
+});
+
 test('the form says what is wrong next to the field and keeps what was typed', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 390, height: 844 } });
   const page = await context.newPage();

@@ -235,22 +235,34 @@ async fn write_setup(tx: &mut Tx, plan: &Plan, password_hash: &str) -> Result<Se
 
     // What Meta would list for the demo number; a real channel gets its own from Meta.
     sqlx::query(
-        "INSERT INTO message_templates (account_id, channel_id, name, language, category, status, body, variables) \
-         SELECT $1, $2, name, language, category, 'APPROVED', body, variables \
-           FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::int[]) \
-             AS t(name, language, category, body, variables)",
+        "INSERT INTO message_templates (account_id, channel_id, name, language, category, status, body, variables, parts) \
+         SELECT $1, $2, name, language, category, 'APPROVED', body, variables, parts \
+           FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::jsonb[]) \
+             AS t(name, language, category, body, variables, parts)",
     )
     .bind(account)
     .bind(channels[Chan::Whatsapp as usize])
-    .bind(["order_ready", "delivery_update", "welcome_back"])
-    .bind(["en_US", "en_US", "ru"])
-    .bind(["UTILITY", "UTILITY", "MARKETING"])
+    .bind(["order_ready", "delivery_update", "welcome_back", "our_store"])
+    .bind(["en_US", "en_US", "ru", "en_US"])
+    .bind(["UTILITY", "UTILITY", "MARKETING", "MARKETING"])
     .bind([
         "Hi {{1}}, your order {{2}} is ready for pickup.",
         "Your parcel {{1}} arrives on {{2}} between {{3}}.",
         "Здравствуйте, {{1}}! Мы ответим на ваш вопрос здесь.",
+        "Come and see us: we are open every day from 9 to 21.",
     ])
-    .bind([2i32, 3, 1])
+    .bind([2i32, 3, 1, 0])
+    .bind([
+        serde_json::json!({}),
+        // A photo of the parcel on top and a "Track" button completed with its number.
+        serde_json::json!({
+            "header": {"format": "image"},
+            "buttons": [{"index": 0, "kind": "url", "text": "Track",
+                         "url": "https://track.example/{{1}}"}]
+        }),
+        serde_json::json!({}),
+        serde_json::json!({"header": null, "unsupported": "location header"}),
+    ])
     .execute(&mut **tx)
     .await
     .context("creating the demo WhatsApp templates")?;

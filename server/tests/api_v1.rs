@@ -1016,6 +1016,7 @@ async fn the_openapi_document_lists_every_route_and_each_is_served(pool: PgPool)
         ("get", "/openapi.json"),
         ("get", "/lines"),
         ("get", "/channels"),
+        ("get", "/channels/{id}/templates"),
         ("get", "/clients"),
         ("post", "/clients"),
         ("get", "/clients/{id}"),

@@ -8,7 +8,7 @@
 //!
 //! Run: `cargo leptos build --release && cargo bench -p server --bench ingest`
 //! Settings (environment): BENCH_SECONDS (10), BENCH_CONCURRENCY (16), BENCH_SOCKETS (1000),
-//! BENCH_RATE (500 messages/s).
+//! BENCH_RATE (500 messages/s), BENCH_KEEP (set: keep the database to look into afterwards).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -18,18 +18,13 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::json;
-use sqlx::PgPool;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
 
-const SECRET: &str = "bench-secret";
+mod common;
+use common::setting;
 
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+const SECRET: &str = "bench-secret";
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -71,26 +66,10 @@ async fn main() -> anyhow::Result<()> {
         std::path::Path::new(&binary).exists(),
         "build first: cargo leptos build --release"
     );
-    let base_url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let server_url = base_url
-        .rsplit_once('/')
-        .map(|(s, _)| s)
-        .unwrap_or(&base_url)
-        .to_owned();
-    let db = format!("dialogs_bench_{}", std::process::id());
-    let admin = PgPool::connect(&base_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&admin)
-        .await?;
-    let db_url = format!("{server_url}/{db}");
-    let result = run(&binary, &db_url, seconds, concurrency, sockets, rate).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await?;
-    result
+    common::in_scratch_database(|db_url| async move {
+        run(&binary, &db_url, seconds, concurrency, sockets, rate).await
+    })
+    .await
 }
 
 async fn run(

@@ -12,14 +12,9 @@ use std::time::{Duration, Instant};
 use app::domain::inbound::{InboundChat, InboundEvent, InboundMessage};
 use app::domain::{ChannelId, LineId};
 use server::channels::ingest::{Webhook, store_batch};
-use sqlx::PgPool;
 
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+mod common;
+use common::setting;
 
 fn message(chat: u64, id: u64) -> InboundEvent {
     InboundEvent::Message(InboundMessage {
@@ -39,29 +34,7 @@ fn message(chat: u64, id: u64) -> InboundEvent {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let base_url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let server_url = base_url
-        .rsplit_once('/')
-        .map(|(s, _)| s)
-        .unwrap_or(&base_url)
-        .to_owned();
-    let db = format!("dialogs_bench_{}", std::process::id());
-    let admin = PgPool::connect(&base_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .execute(&admin)
-        .await?;
-    let result = run(&format!("{server_url}/{db}")).await;
-    if std::env::var_os("BENCH_KEEP").is_some() {
-        println!("\nkept the database {db}");
-        return result;
-    }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await?;
-    result
+    common::in_scratch_database(|db_url| async move { run(&db_url).await }).await
 }
 
 async fn run(db_url: &str) -> anyhow::Result<()> {

@@ -54,6 +54,21 @@ fn meta_templates() -> Vec<Value> {
     ]
 }
 
+/// Acme with a WhatsApp channel on Sales whose business account lists `templates`, and the
+/// app talking to that fake Graph.
+async fn whatsapp_world(
+    pool: &PgPool,
+    templates: Vec<Value>,
+) -> (common::World, FakeGraph, TestApp, i64) {
+    let w = world(pool).await;
+    let fake = FakeGraph::start(ACCESS_TOKEN).await;
+    fake.set_templates(templates);
+    let base = fake.base();
+    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
+    let channel = whatsapp_channel(pool, &w).await;
+    (w, fake, app, channel)
+}
+
 /// Form fields of `start_dialog` (leptos' url-encoded arguments).
 fn start_args(fields: &[(&str, String)]) -> Vec<(String, String)> {
     fields
@@ -83,12 +98,7 @@ async fn synced_templates(app: &TestApp, session: &common::Session, channel: i64
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_whatsapp_dialog_starts_with_an_approved_template_and_the_reply_joins_it(pool: PgPool) {
-    let w = world(&pool).await;
-    let fake = FakeGraph::start(ACCESS_TOKEN).await;
-    fake.set_templates(meta_templates());
-    let base = fake.base();
-    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
-    let channel = whatsapp_channel(&pool, &w).await;
+    let (w, fake, app, channel) = whatsapp_world(&pool, meta_templates()).await;
     let olga = app.sign_in("olga@acme.test").await;
 
     // Every page of Meta's list is read (two a page here); only approved ones are offered.
@@ -260,9 +270,7 @@ async fn a_whatsapp_dialog_starts_with_an_approved_template_and_the_reply_joins_
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_template_with_a_media_header_and_buttons_sends_their_values(pool: PgPool) {
-    let w = world(&pool).await;
-    let fake = FakeGraph::start(ACCESS_TOKEN).await;
-    fake.set_templates(vec![
+    let templates = vec![
         json!({"name": "shipped", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
                "components": [
                    {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["https://scontent.test/x"]}},
@@ -273,10 +281,8 @@ async fn a_template_with_a_media_header_and_buttons_sends_their_values(pool: PgP
                        {"type": "COPY_CODE", "example": "SPRING"}]}]}),
         json!({"name": "where", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
                "components": [{"type": "HEADER", "format": "LOCATION"}, {"type": "BODY", "text": "We are here"}]}),
-    ]);
-    let base = fake.base();
-    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
-    let channel = whatsapp_channel(&pool, &w).await;
+    ];
+    let (w, fake, app, channel) = whatsapp_world(&pool, templates).await;
     let olga = app.sign_in("olga@acme.test").await;
     synced_templates(&app, &olga, channel, 2).await;
 
@@ -435,12 +441,7 @@ async fn a_template_with_a_media_header_and_buttons_sends_their_values(pool: PgP
 
 #[sqlx::test(migrations = "../migrations")]
 async fn templates_of_another_channel_or_account_and_free_form_templates_are_refused(pool: PgPool) {
-    let w = world(&pool).await;
-    let fake = FakeGraph::start(ACCESS_TOKEN).await;
-    fake.set_templates(meta_templates());
-    let base = fake.base();
-    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
-    let channel = whatsapp_channel(&pool, &w).await;
+    let (w, fake, app, channel) = whatsapp_world(&pool, meta_templates()).await;
     let admin = app.sign_in("admin@acme.test").await;
     synced_templates(&app, &admin, channel, 3).await;
     let pending = count(
@@ -808,12 +809,7 @@ async fn an_operator_starting_while_the_client_writes_makes_one_client_and_one_d
 
 #[sqlx::test(migrations = "../migrations")]
 async fn meta_telling_a_template_was_reviewed_refreshes_the_templates(pool: PgPool) {
-    let w = world(&pool).await;
-    let fake = FakeGraph::start(ACCESS_TOKEN).await;
-    fake.set_templates(meta_templates());
-    let base = fake.base();
-    let app = TestApp::spawn_with(pool.clone(), |c| c.channels.whatsapp_graph_base = base).await;
-    let channel = whatsapp_channel(&pool, &w).await;
+    let (_, fake, app, channel) = whatsapp_world(&pool, meta_templates()).await;
 
     // Meta posts the review of a template to the channel's webhook, signed as always.
     let review = json!({

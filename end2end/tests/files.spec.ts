@@ -46,3 +46,33 @@ test('an operator attaches a photo and a document and sends them with a caption'
   await page.screenshot({ path: `${SHOTS}/files-phone-dark.png` });
   await context.close();
 });
+
+test('a file on a slow connection shows how much of it has gone up', async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, 'admin@demo.test');
+  await page.click('a.dlg-section[data-section=in_work]');
+  await page.locator('a.dlg-row').first().click();
+  await page.waitForURL(/\/dialogs\/\d+/);
+  // Uploads at 512 KB/s: 2 MB take about four seconds.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024,
+  });
+  const composer = page.locator('form.dlg-composer');
+  await composer.locator('input[type=file]').setInputFiles({
+    name: 'catalogue.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(2 * 1024 * 1024, 7),
+  });
+  const bar = composer.locator('.dlg-chip--busy [role=progressbar]');
+  // Part of the way, not nothing and not all.
+  await expect(bar).toHaveAttribute('aria-valuenow', /^[1-9][0-9]?$/, { timeout: 10_000 });
+  await expect(bar).toContainText(/Uploading… [1-9][0-9]? %/);
+  await page.screenshot({ path: `${SHOTS}/files-progress-light.png` });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
+  });
+  await expect(composer.locator('.dlg-chip--busy')).toHaveCount(0, { timeout: 30_000 });
+  await expect(composer.locator('.dlg-chip')).toContainText('2.0 MB');
+  await context.close();
+});

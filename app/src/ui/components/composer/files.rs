@@ -1,10 +1,11 @@
 //! Files in the composer (E3): the paperclip, drag and drop, pasted images. Each file is
-//! uploaded as soon as it is chosen (`POST /files`) and shown as a chip with its state; the
-//! message then names the uploads it sends.
+//! uploaded as soon as it is chosen (`POST /files`) and shown as a chip with its state (and,
+//! while it goes up, how much of it has); the message then names the uploads it sends.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 
 use crate::domain::{MAX_FILES_PER_MESSAGE, MAX_UPLOAD_BYTES, UploadId, UploadView};
 use crate::i18n::use_i18n;
@@ -16,6 +17,8 @@ pub struct PendingFile {
     pub name: String,
     pub size: f64,
     pub state: FileState,
+    /// Percent of the file sent so far, while uploading.
+    pub progress: RwSignal<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,18 +82,20 @@ impl ComposerFiles {
                 FileState::Uploading
             };
             let uploading = state == FileState::Uploading;
+            let progress = RwSignal::new(0u8);
             self.list.update(|l| {
                 l.push(PendingFile {
                     key,
                     name: file.name(),
                     size,
                     state,
+                    progress,
                 })
             });
             if uploading {
                 let list = self.list;
                 spawn_local(async move {
-                    let state = match upload(&file).await {
+                    let state = match upload(&file, progress).await {
                         Ok(view) => FileState::Ready(view.id),
                         Err(key) => FileState::Failed(key),
                     };
@@ -111,13 +116,15 @@ impl Default for ComposerFiles {
     }
 }
 
-/// Sends one file to `POST /files`; Err is a message key.
-async fn upload(file: &web_sys::File) -> Result<UploadView, String> {
+/// Sends one file to `POST /files`, telling `progress` how much of it has gone; Err is a
+/// message key. XMLHttpRequest, not fetch: only it reports upload progress.
+async fn upload(file: &web_sys::File, progress: RwSignal<u8>) -> Result<UploadView, String> {
     let failed = |_| "composer.error_upload".to_owned();
-    let headers = web_sys::Headers::new().map_err(failed)?;
+    let xhr = web_sys::XmlHttpRequest::new().map_err(failed)?;
+    xhr.open_with_async("POST", "/files", true)
+        .map_err(failed)?;
     let name = js_sys::encode_uri_component(&file.name());
-    headers
-        .set("X-File-Name", &String::from(name))
+    xhr.set_request_header("X-File-Name", &String::from(name))
         .map_err(failed)?;
     let mime = file.type_();
     let mime = if mime.is_empty() {
@@ -125,26 +132,37 @@ async fn upload(file: &web_sys::File) -> Result<UploadView, String> {
     } else {
         mime
     };
-    headers.set("Content-Type", &mime).map_err(failed)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(file);
-    let request = web_sys::Request::new_with_str_and_init("/files", &init).map_err(failed)?;
-    let window = web_sys::window().ok_or_else(|| "composer.error_upload".to_owned())?;
-    let response: web_sys::Response =
-        wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request))
-            .await
-            .map_err(failed)?
-            .dyn_into()
-            .map_err(failed)?;
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(failed)?)
-        .await
+    xhr.set_request_header("Content-Type", &mime)
+        .map_err(failed)?;
+    let on_progress =
+        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |event: web_sys::ProgressEvent| {
+            if event.length_computable() && event.total() > 0.0 {
+                let percent = (event.loaded() / event.total() * 100.0).floor();
+                // 100 % only once the server has answered.
+                progress.set(percent.clamp(0.0, 99.0) as u8);
+            }
+        });
+    xhr.upload()
         .map_err(failed)?
-        .as_string()
-        .unwrap_or_default();
-    match response.status() {
-        200 => serde_json::from_str(&text).map_err(|_| "composer.error_upload".to_owned()),
+        .set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    // Settles when the request ends in any way: answered, failed or aborted.
+    let ended = js_sys::Promise::new(&mut |resolve, _| {
+        let done = Closure::once_into_js(move || {
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        xhr.set_onloadend(Some(done.unchecked_ref()));
+    });
+    xhr.send_with_opt_blob(Some(file)).map_err(failed)?;
+    wasm_bindgen_futures::JsFuture::from(ended)
+        .await
+        .map_err(failed)?;
+    drop(on_progress);
+    let text = xhr.response_text().map_err(failed)?.unwrap_or_default();
+    match xhr.status().map_err(failed)? {
+        200 => {
+            progress.set(100);
+            serde_json::from_str(&text).map_err(|_| "composer.error_upload".to_owned())
+        }
         413 => Err("composer.error_file_too_large".into()),
         401 => Err("error.unauthorized".into()),
         _ => Err("composer.error_upload".into()),
@@ -223,15 +241,36 @@ pub fn FileChips(files: ComposerFiles) -> impl IntoView {
                     key=|f| (f.key, format!("{:?}", f.state))
                     children=move |f| {
                         let key = f.key;
+                        let progress = f.progress;
+                        let busy = f.state == FileState::Uploading;
                         let (class, note) = match &f.state {
-                            FileState::Uploading => ("dlg-chip dlg-chip--busy", i18n.t("composer.uploading")),
+                            FileState::Uploading => ("dlg-chip dlg-chip--busy", String::new()),
                             FileState::Ready(_) => ("dlg-chip", human_size(f.size)),
                             FileState::Failed(k) => ("dlg-chip dlg-chip--failed", i18n.t(k)),
                         };
+                        let note = move || {
+                            if busy {
+                                format!("{} {} %", i18n.t("composer.uploading"), progress.get())
+                            } else {
+                                note.clone()
+                            }
+                        };
                         view! {
-                            <li class=class data-file=f.name.clone()>
+                            <li
+                                class=class
+                                data-file=f.name.clone()
+                                style:--progress=move || busy.then(|| format!("{}%", progress.get()))
+                            >
                                 <span class="dlg-chip__name">{f.name.clone()}</span>
-                                <span class="dlg-chip__note">{note}</span>
+                                <span
+                                    class="dlg-chip__note"
+                                    role=busy.then_some("progressbar")
+                                    aria-valuemin=busy.then_some("0")
+                                    aria-valuemax=busy.then_some("100")
+                                    aria-valuenow=move || busy.then(|| progress.get().to_string())
+                                >
+                                    {note}
+                                </span>
                                 <button
                                     type="button"
                                     class="dlg-chip__remove"

@@ -65,7 +65,8 @@ impl Default for TemplateForm {
     }
 }
 
-/// One text input bound to the `i`-th value of `values`.
+/// One text input bound to the `i`-th value of `values`; its label beside it when `inline`
+/// (a short `{{n}}`), above it otherwise.
 #[component]
 fn ValueInput(
     label: String,
@@ -74,9 +75,10 @@ fn ValueInput(
     i: usize,
     #[prop(default = "1024")] maxlength: &'static str,
     #[prop(optional)] placeholder: String,
+    #[prop(optional)] inline: bool,
 ) -> impl IntoView {
     view! {
-        <label class="dlg-field dlg-field--inline">
+        <label class=if inline { "dlg-field dlg-field--inline" } else { "dlg-field" }>
             <span class="dlg-field__label">{label}</span>
             <input
                 class="dlg-input"
@@ -179,7 +181,7 @@ pub fn TemplateFields(
                                 }
                             };
                             view! {
-                                <label class="dlg-field dlg-field--inline">
+                                <label class="dlg-field">
                                     <span class="dlg-field__label">{move || i18n.t(key)}</span>
                                     <input
                                         class="dlg-input"
@@ -200,6 +202,7 @@ pub fn TemplateFields(
                                     name=format!("variable{}", i + 1)
                                     values=form.variables
                                     i
+                                    inline=true
                                 />
                             }
                         })
@@ -230,9 +233,11 @@ pub fn TemplateFields(
                             }
                         })
                         .collect_view();
+                    // The header as the chat will show it: its text, or the media's link.
                     let header_text = match &t.parts.header {
                         Some(TemplateHeader::Text { text }) => Some(text.clone()),
-                        _ => None,
+                        Some(_) => Some("{{1}}".to_owned()),
+                        None => None,
                     };
                     let body = t.body.clone();
                     view! {

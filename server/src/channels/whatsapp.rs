@@ -364,7 +364,12 @@ pub fn parse_templates(page: &Value) -> Vec<ListedTemplate> {
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let (body, parts) = template_components(components);
+            let (body, mut parts) = template_components(components);
+            // Named placeholders ({{first_name}}) are sent by name; only numbered ones are
+            // offered here.
+            if text("parameter_format").is_some_and(|f| f.eq_ignore_ascii_case("named")) {
+                parts.unsupported = Some("named parameters".to_owned());
+            }
             Some(ListedTemplate {
                 name: name.to_owned(),
                 language: language.to_owned(),
@@ -1527,10 +1532,16 @@ mod tests {
             {"name": "where", "language": "en_US", "status": "APPROVED",
              "components": [{"type": "HEADER", "format": "LOCATION"}, {"type": "BODY", "text": "Here"}]},
             {"name": "titled", "language": "ru", "status": "APPROVED",
-             "components": [{"type": "HEADER", "format": "TEXT", "text": "Заказ {{1}}"}, {"type": "BODY", "text": "Готов"}]}
+             "components": [{"type": "HEADER", "format": "TEXT", "text": "Заказ {{1}}"}, {"type": "BODY", "text": "Готов"}]},
+            {"name": "named", "language": "en_US", "status": "APPROVED", "parameter_format": "NAMED",
+             "components": [{"type": "BODY", "text": "Hi {{first_name}}"}]}
         ]});
         let listed = parse_templates(&page);
-        assert_eq!(listed.len(), 3);
+        assert_eq!(listed.len(), 4);
+        assert_eq!(
+            listed[3].parts.unsupported.as_deref(),
+            Some("named parameters")
+        );
         let shipped = &listed[0].parts;
         assert_eq!(shipped.header, Some(TemplateHeader::Image));
         assert_eq!(

@@ -1,4 +1,4 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect, BrowserContext, Page } from '@playwright/test';
 import { signIn, SHOTS } from './support';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -7,13 +7,19 @@ import * as path from 'path';
 // A 1×1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-test('an operator attaches a photo and a document and sends them with a caption', async ({ browser }) => {
-  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } });
+/// Signs in as the admin and opens the first dialog in work.
+async function openDialogInWork(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   await signIn(page, 'admin@demo.test');
   await page.click('a.dlg-section[data-section=in_work]');
   await page.locator('a.dlg-row').first().click();
   await page.waitForURL(/\/dialogs\/\d+/);
+  return page;
+}
+
+test('an operator attaches a photo and a document and sends them with a caption', async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } });
+  const page = await openDialogInWork(context);
   const composer = page.locator('form.dlg-composer');
   await composer.locator('input[type=file]').setInputFiles([
     { name: 'photo.png', mimeType: 'image/png', buffer: PNG },
@@ -49,11 +55,7 @@ test('an operator attaches a photo and a document and sends them with a caption'
 
 test('a file on a slow connection shows how much of it has gone up', async ({ browser }) => {
   const context = await browser.newContext({ colorScheme: 'light', viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await signIn(page, 'admin@demo.test');
-  await page.click('a.dlg-section[data-section=in_work]');
-  await page.locator('a.dlg-row').first().click();
-  await page.waitForURL(/\/dialogs\/\d+/);
+  const page = await openDialogInWork(context);
   // Uploads at 512 KB/s: 2 MB take about four seconds.
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');

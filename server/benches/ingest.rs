@@ -80,24 +80,13 @@ async fn run(
     sockets: usize,
     rate: u64,
 ) -> anyhow::Result<()> {
-    let pool = server::startup::connect(db_url).await?;
-    server::startup::migrate(&pool).await?;
+    let (pool, account, line) = common::bench_account(db_url).await?;
     let hash = app::auth::password::hash("bench-password")?;
-    let account: i64 =
-        sqlx::query_scalar("INSERT INTO accounts (name) VALUES ('Bench') RETURNING id")
-            .fetch_one(&pool)
-            .await?;
     sqlx::query("INSERT INTO users (account_id, email, display_name, password_hash, role) VALUES ($1, 'bench@bench.test', 'Bench', $2, 'admin')")
         .bind(account)
         .bind(&hash)
         .execute(&pool)
         .await?;
-    let line: i64 = sqlx::query_scalar(
-        "INSERT INTO lines (account_id, name) VALUES ($1, 'Bench') RETURNING id",
-    )
-    .bind(account)
-    .fetch_one(&pool)
-    .await?;
     let channel: i64 = sqlx::query_scalar(
         "INSERT INTO channels (account_id, line_id, kind, name, credentials)
          VALUES ($1, $2, 'telegram', '@bench_bot', jsonb_build_object('bot_token', '1:x', 'webhook_secret', $3::text))

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use app::domain::inbound::{InboundChat, InboundEvent, InboundMessage};
 use app::domain::{ChannelId, LineId};
+use app::store::inbound::ChannelRecord;
 use server::channels::ingest::{Webhook, store_batch};
 
 mod common;
@@ -32,6 +33,22 @@ fn message(chat: u64, id: u64) -> InboundEvent {
     })
 }
 
+/// One webhook per event list, all to `channel`.
+fn webhooks<'a>(
+    channel: &'a ChannelRecord,
+    line: LineId,
+    events: &'a [Vec<InboundEvent>],
+) -> Vec<Webhook<'a>> {
+    events
+        .iter()
+        .map(|events| Webhook {
+            channel,
+            line,
+            events,
+        })
+        .collect()
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     common::in_scratch_database(|db_url| async move { run(&db_url).await }).await
@@ -40,18 +57,7 @@ async fn main() -> anyhow::Result<()> {
 async fn run(db_url: &str) -> anyhow::Result<()> {
     let seconds = setting("BENCH_SECONDS", 3);
     let chats = setting("BENCH_CHATS", 200);
-    let pool = server::startup::connect(db_url).await?;
-    server::startup::migrate(&pool).await?;
-    let account: i64 =
-        sqlx::query_scalar("INSERT INTO accounts (name) VALUES ('Bench') RETURNING id")
-            .fetch_one(&pool)
-            .await?;
-    let line: i64 = sqlx::query_scalar(
-        "INSERT INTO lines (account_id, name) VALUES ($1, 'Bench') RETURNING id",
-    )
-    .bind(account)
-    .fetch_one(&pool)
-    .await?;
+    let (pool, account, line) = common::bench_account(db_url).await?;
     let channel: i64 = sqlx::query_scalar(
         "INSERT INTO channels (account_id, line_id, kind, name, credentials)
          VALUES ($1, $2, 'telegram', '@bench_bot', '{\"bot_token\": \"1:x\"}') RETURNING id",
@@ -67,15 +73,7 @@ async fn run(db_url: &str) -> anyhow::Result<()> {
 
     // Every chat gets its client and open dialog first, as in a steady inbox.
     let first: Vec<Vec<InboundEvent>> = (0..chats).map(|c| vec![message(c, 0)]).collect();
-    let webhooks: Vec<Webhook<'_>> = first
-        .iter()
-        .map(|events| Webhook {
-            channel: &channel,
-            line,
-            events,
-        })
-        .collect();
-    store_batch(&pool, &webhooks).await?;
+    store_batch(&pool, &webhooks(&channel, line, &first)).await?;
 
     println!("## Storing known chats' messages, no HTTP ({seconds} s a row, {chats} chats)");
     println!();
@@ -99,15 +97,7 @@ async fn run(db_url: &str) -> anyhow::Result<()> {
                                 vec![message((id + w as u64 * chats / 2) % chats, id)]
                             })
                             .collect();
-                        let webhooks: Vec<Webhook<'_>> = events
-                            .iter()
-                            .map(|events| Webhook {
-                                channel: &channel,
-                                line,
-                                events,
-                            })
-                            .collect();
-                        store_batch(&pool, &webhooks).await?;
+                        store_batch(&pool, &webhooks(&channel, line, &events)).await?;
                         n += batch as u64;
                         batches += 1;
                     }

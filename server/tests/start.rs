@@ -69,6 +69,18 @@ async fn whatsapp_world(
     (w, fake, app, channel)
 }
 
+/// What Meta received, once the dialog's one message is marked sent.
+async fn sent_once(app: &TestApp, fake: &FakeGraph, dialog: i64) -> Vec<Value> {
+    app.wait_for(
+        &format!("SELECT count(*) FROM messages WHERE dialog_id = {dialog} AND delivery = 'sent'"),
+        1,
+    )
+    .await;
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    sent
+}
+
 /// Form fields of `start_dialog` (leptos' url-encoded arguments).
 fn start_args(fields: &[(&str, String)]) -> Vec<(String, String)> {
     fields
@@ -164,13 +176,7 @@ async fn a_whatsapp_dialog_starts_with_an_approved_template_and_the_reply_joins_
     assert_eq!(status, StatusCode::OK, "{dialog}");
     let dialog = dialog.as_i64().expect("the dialog id");
 
-    app.wait_for(
-        &format!("SELECT count(*) FROM messages WHERE dialog_id = {dialog} AND delivery = 'sent'"),
-        1,
-    )
-    .await;
-    let sent = fake.sent();
-    assert_eq!(sent.len(), 1, "{sent:?}");
+    let sent = sent_once(&app, &fake, dialog).await;
     assert_eq!(
         sent[0],
         json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "79161234567",
@@ -412,13 +418,7 @@ async fn a_template_with_a_media_header_and_buttons_sends_their_values(pool: PgP
     let dialog: Value = response.json().await.expect("JSON");
     assert_eq!(status, StatusCode::CREATED, "{dialog}");
     let dialog = dialog["id"].as_i64().expect("dialog id");
-    app.wait_for(
-        &format!("SELECT count(*) FROM messages WHERE dialog_id = {dialog} AND delivery = 'sent'"),
-        1,
-    )
-    .await;
-    let sent = fake.sent();
-    assert_eq!(sent.len(), 1, "{sent:?}");
+    let sent = sent_once(&app, &fake, dialog).await;
     assert_eq!(
         sent[0]["template"],
         json!({"name": "shipped", "language": {"code": "en_US"}, "components": [

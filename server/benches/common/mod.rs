@@ -43,3 +43,20 @@ where
     .await?;
     result
 }
+
+/// A migrated pool on `db_url` with the bench account and its line: (pool, account, line).
+pub async fn bench_account(db_url: &str) -> anyhow::Result<(PgPool, i64, i64)> {
+    let pool = server::startup::connect(db_url).await?;
+    server::startup::migrate(&pool).await?;
+    let account: i64 =
+        sqlx::query_scalar("INSERT INTO accounts (name) VALUES ('Bench') RETURNING id")
+            .fetch_one(&pool)
+            .await?;
+    let line: i64 = sqlx::query_scalar(
+        "INSERT INTO lines (account_id, name) VALUES ($1, 'Bench') RETURNING id",
+    )
+    .bind(account)
+    .fetch_one(&pool)
+    .await?;
+    Ok((pool, account, line))
+}

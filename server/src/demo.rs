@@ -261,7 +261,7 @@ async fn write_setup(tx: &mut Tx, plan: &Plan, password_hash: &str) -> Result<Se
                          "url": "https://track.example/{{1}}"}]
         }),
         serde_json::json!({}),
-        serde_json::json!({"header": null, "unsupported": "location header"}),
+        serde_json::json!({"unsupported": "location header"}),
     ])
     .execute(&mut **tx)
     .await

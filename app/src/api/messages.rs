@@ -123,15 +123,8 @@ pub async fn write_in(
             if record.channel_kind != ChannelKind::Whatsapp {
                 return Err(AppError::validation("template", "template.error.unknown"));
             }
-            let sent = template::validate(&chosen, choice).map_err(|e| {
-                let field = match e {
-                    template::TemplateError::Header | template::TemplateError::Link => "header",
-                    template::TemplateError::Button(_) => "buttons",
-                    template::TemplateError::Unsupported => "template",
-                    _ => "variables",
-                };
-                AppError::validation(field, e.key())
-            })?;
+            let sent = template::validate(&chosen, choice)
+                .map_err(|e| AppError::validation(e.field(), e.key()))?;
             (
                 Draft {
                     kind: MessageKind::Message,

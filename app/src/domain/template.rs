@@ -164,6 +164,18 @@ impl TemplateError {
             TemplateError::Unsupported => "template.error.unsupported",
         }
     }
+
+    /// The field of the choice the error is about.
+    pub fn field(self) -> &'static str {
+        match self {
+            TemplateError::Header | TemplateError::Link => "header",
+            TemplateError::Button(_) => "buttons",
+            TemplateError::Unsupported => "template",
+            TemplateError::Empty(_) | TemplateError::TooLong(_) | TemplateError::Count { .. } => {
+                "variables"
+            }
+        }
+    }
 }
 
 /// The highest `{{n}}` in a template body: how many variables it takes.

@@ -12,6 +12,7 @@ pub mod files;
 pub mod outbound;
 pub mod pgcluster;
 pub mod realtime;
+pub mod reports;
 pub mod startup;
 pub mod telemetry;
 pub mod workers;

@@ -65,7 +65,7 @@ impl Frame {
     }
 
     fn visible_to(&self, access: &Access) -> bool {
-        self.account_id == access.account_id && access.can_view(&self.facts)
+        self.account_id == access.account_id && access.can_see_event(&self.facts)
     }
 }
 
@@ -390,6 +390,9 @@ mod tests {
                 status,
                 assignee_id: assignee.map(UserId),
                 participant_ids: Vec::new(),
+                queue_user_id: None,
+                queue_group_id: None,
+                before: None,
             },
             text: format!("{{\"id\":{id}}}"),
         })
@@ -410,6 +413,7 @@ mod tests {
             )]
             .into(),
             public_lines: Vec::new(),
+            groups: Vec::new(),
         }
     }
 

@@ -168,6 +168,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/files/{id}", get(files::download))
         .route("/files/{id}/signed", get(files::signed_download))
+        .route(
+            "/reports/close-reasons.csv",
+            get(crate::reports::close_reasons_csv),
+        )
         .nest("/api/v1", api_v1::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();

@@ -410,32 +410,77 @@ async fn preferences_are_stored_per_user_and_rendered_on_the_page(pool: PgPool) 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_sql_scope_and_the_rust_rule_agree_for_every_user_and_dialog(pool: PgPool) {
     use app::auth::Access;
-    use app::domain::{AccountId, AccountRole, DialogStatus, LineId, UserId, event::DialogFacts};
+    use app::domain::{
+        AccountId, AccountRole, DialogStatus, GroupId, LineId, UserId, event::DialogFacts,
+    };
 
-    world(&pool).await;
+    let w = world(&pool).await;
     // A line open to all, so that rule is covered too.
     sqlx::query("UPDATE lines SET all_users_may_view = true WHERE name = 'Support'")
         .execute(&pool)
         .await
         .expect("update");
+    // Dialogs waiting for one user (pavel, who has no line) and for a group (vera's), and
+    // one passed to pavel for review.
+    sqlx::query(
+        "WITH g AS (INSERT INTO user_groups (account_id, name) VALUES ($1, 'Seniors') RETURNING id),
+              m AS (INSERT INTO user_group_members (account_id, group_id, user_id)
+                    SELECT $1, g.id, u.id FROM g, users u WHERE u.email = 'vera@acme.test'
+                    RETURNING group_id)
+         UPDATE dialogs SET status = 'returned', queue_group_id = (SELECT group_id FROM m)
+          WHERE id = $2",
+    )
+    .bind(w.acme.id)
+    .bind(w.acme.dialog_admin)
+    .execute(&pool)
+    .await
+    .expect("a dialog redirected to a group");
+    sqlx::query(
+        "UPDATE dialogs SET status = 'returned', assignee_id = NULL,
+                queue_user_id = (SELECT id FROM users WHERE email = 'pavel@acme.test')
+          WHERE id = $1",
+    )
+    .bind(w.acme.dialog_olga)
+    .execute(&pool)
+    .await
+    .expect("a dialog redirected to pavel");
+    sqlx::query(
+        "UPDATE dialogs SET status = 'for_review',
+                queue_user_id = (SELECT id FROM users WHERE email = 'pavel@acme.test')
+          WHERE id = $1",
+    )
+    .bind(w.acme.dialog_closed)
+    .execute(&pool)
+    .await
+    .expect("a dialog passed to pavel");
     let app = TestApp::spawn(pool.clone()).await;
     let users: Vec<(i64, i64, String, AccountRole)> =
         sqlx::query_as("SELECT id, account_id, email, role FROM users ORDER BY id")
             .fetch_all(&pool)
             .await
             .expect("users");
-    // id, account, line, status, assignee, participants
-    type DialogRow = (i64, i64, i64, DialogStatus, Option<i64>, Vec<i64>);
+    // id, account, line, status, assignee, participants, queue user, queue group
+    type DialogRow = (
+        i64,
+        i64,
+        i64,
+        DialogStatus,
+        Option<i64>,
+        Vec<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
     let dialogs: Vec<DialogRow> = sqlx::query_as(
         "SELECT d.id, d.account_id, d.line_id, d.status, d.assignee_id,
-                array(SELECT user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
+                array(SELECT user_id FROM dialog_participants p WHERE p.dialog_id = d.id),
+                d.queue_user_id, d.queue_group_id
            FROM dialogs d ORDER BY d.id",
     )
     .fetch_all(&pool)
     .await
     .expect("dialogs");
     for (user, account, email, role) in users {
-        let (lines, public_lines) =
+        let (lines, public_lines, groups) =
             app::store::access::line_rights(&pool, AccountId(account), UserId(user))
                 .await
                 .expect("rights");
@@ -445,16 +490,20 @@ async fn the_sql_scope_and_the_rust_rule_agree_for_every_user_and_dialog(pool: P
             role,
             lines,
             public_lines,
+            groups,
         };
         let mut expected: Vec<i64> = dialogs
             .iter()
-            .filter(|(_, a, line, status, assignee, participants)| {
+            .filter(|(_, a, line, status, assignee, participants, qu, qg)| {
                 *a == account
                     && access.can_view(&DialogFacts {
                         line_id: LineId(*line),
                         status: *status,
                         assignee_id: assignee.map(UserId),
                         participant_ids: participants.iter().copied().map(UserId).collect(),
+                        queue_user_id: qu.map(UserId),
+                        queue_group_id: qg.map(GroupId),
+                        before: None,
                     })
             })
             .map(|d| d.0)
@@ -464,5 +513,15 @@ async fn the_sql_scope_and_the_rust_rule_agree_for_every_user_and_dialog(pool: P
         let mut listed = ids(&list(&session, "all", true).await);
         listed.sort();
         assert_eq!(listed, expected, "{email} ({role:?})");
+        if email == "pavel@acme.test" {
+            // He has no line: only what waits for him.
+            let mut want = vec![
+                w.acme.dialog_olga,
+                w.acme.dialog_closed,
+                w.acme.dialog_support,
+            ];
+            want.sort();
+            assert_eq!(listed, want);
+        }
     }
 }

@@ -63,7 +63,14 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                 .ok_or(AppError::NotFound)?;
             let (messages, has_earlier) =
                 store::messages::newest(&mut *conn, access.account_id, id, OPEN_MESSAGES).await?;
-            let permissions = access.permissions(&record.facts(), record.channel_kind);
+            let facts = record.facts();
+            let state = record.state();
+            let permissions = access.permissions(&facts, &state, record.channel_kind);
+            let actions = state
+                .available(&access.actor(&facts))
+                .iter()
+                .filter_map(crate::domain::lifecycle::ActionKind::of)
+                .collect();
             Ok(DialogDetail {
                 dialog: DialogView {
                     id: record.id,
@@ -80,6 +87,7 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                     assignee_name: record.assignee_name,
                     can_send: permissions.can_send,
                     can_note: permissions.can_note,
+                    actions,
                 },
                 messages,
                 has_earlier,
@@ -99,7 +107,7 @@ pub async fn get_permissions(id: DialogId) -> Result<DialogPermissions, AppError
             let record = crate::store::dialogs::find(&mut conn, &access, id, false)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            Ok(access.permissions(&record.facts(), record.channel_kind))
+            Ok(access.permissions(&record.facts(), &record.state(), record.channel_kind))
         }
         .await,
     )

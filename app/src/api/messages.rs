@@ -146,12 +146,27 @@ pub async fn write_in(
     .map_err(|e| AppError::validation("buttons", e.key()))?;
     let facts = record.facts();
     let allowed = match draft.kind {
-        MessageKind::Message => access.can_send(&facts),
+        MessageKind::Message => access.can_reply(&facts, &record.state()),
         _ => access.can_note(&facts),
     };
     if !allowed {
         return Err(AppError::Forbidden);
     }
+    // Replying to a dialog waiting in the queue accepts it (D4), with its system message
+    // before the reply.
+    let facts = if draft.kind == MessageKind::Message && record.status.is_queued() {
+        crate::api::lifecycle::step(
+            tx,
+            user,
+            access,
+            &record,
+            &crate::domain::lifecycle::Action::Accept,
+        )
+        .await?;
+        store::inbound::facts(&mut *tx, user.account_id, dialog_id).await?
+    } else {
+        facts
+    };
     let direction = match draft.kind {
         MessageKind::Message => Direction::Out,
         _ => Direction::Internal,
@@ -173,6 +188,7 @@ pub async fn write_in(
             subject,
             template: sent_template.as_ref(),
             buttons: &buttons,
+            system: None,
         },
     )
     .await?

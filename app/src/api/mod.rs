@@ -1,7 +1,9 @@
 //! Server functions, by resource. Each one is thin: authenticate, authorize, validate, call
 //! the store, map errors. Rules live in `domain`, rights in `auth`, SQL in `store`.
 
+pub mod close_reasons;
 pub mod dialogs;
+pub mod lifecycle;
 pub mod messages;
 pub mod session;
 pub mod settings;

@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::CurrentUser;
+use crate::domain::lifecycle::{Actor, DialogState};
 use crate::domain::{
-    AccountId, AccountRole, ChannelKind, DialogPermissions, DialogStatus, LineId, UserId,
+    AccountId, AccountRole, ChannelKind, DialogPermissions, DialogStatus, GroupId, LineId, UserId,
     event::DialogFacts,
 };
 use crate::error::AppResult;
@@ -40,11 +41,13 @@ pub struct Access {
     pub lines: HashMap<LineId, LineRights>,
     /// Lines with "all users may view".
     pub public_lines: Vec<LineId>,
+    /// The user groups this user belongs to (dialogs redirected to a group wait for them).
+    pub groups: Vec<GroupId>,
 }
 
 impl Access {
     pub async fn load(pool: &PgPool, user: &CurrentUser) -> AppResult<Access> {
-        let (lines, public_lines) =
+        let (lines, public_lines, groups) =
             store::access::line_rights(pool, user.account_id, user.user_id).await?;
         Ok(Access {
             account_id: user.account_id,
@@ -52,6 +55,7 @@ impl Access {
             role: user.role,
             lines,
             public_lines,
+            groups,
         })
     }
 
@@ -71,7 +75,39 @@ impl Access {
                 facts.status,
                 DialogStatus::New | DialogStatus::Returned | DialogStatus::Closed
             );
-        takes_part || line_viewer || self.public_lines.contains(&facts.line_id)
+        takes_part
+            || line_viewer
+            || self.waits_for(facts)
+            || self.public_lines.contains(&facts.line_id)
+    }
+
+    /// Is the dialog redirected, or passed for review, to this user or one of their groups?
+    fn waits_for(&self, facts: &DialogFacts) -> bool {
+        matches!(
+            facts.status,
+            DialogStatus::Returned | DialogStatus::ForReview
+        ) && (facts.queue_user_id == Some(self.user_id)
+            || facts
+                .queue_group_id
+                .is_some_and(|g| self.groups.contains(&g)))
+    }
+
+    /// May this user see an event about a dialog: as it is now, or as it was before the
+    /// change (so a dialog accepted by someone else leaves their list at once).
+    pub fn can_see_event(&self, facts: &DialogFacts) -> bool {
+        self.can_view(facts) || facts.before.as_deref().is_some_and(|b| self.can_view(b))
+    }
+
+    /// The lifecycle's view of this user on a dialog (D3, D4).
+    pub fn actor(&self, facts: &DialogFacts) -> Actor {
+        Actor {
+            user: self.user_id,
+            may_send: self.role.is_admin() || self.rights(facts.line_id).send,
+            supervises: self.role.sees_everything(),
+            in_queue_group: facts
+                .queue_group_id
+                .is_some_and(|g| self.groups.contains(&g)),
+        }
     }
 
     /// May this user send a message to the client in this dialog?
@@ -86,11 +122,23 @@ impl Access {
         self.can_view(facts)
     }
 
+    /// May this user write to the client in this dialog, given their part in it: its line's
+    /// "send" right, and being its assignee or co-assignee, or a supervisor, or the dialog
+    /// waiting in the queue (replying accepts it). Observers write notes only (D5).
+    pub fn can_reply(&self, facts: &DialogFacts, state: &DialogState) -> bool {
+        self.can_send(facts) && state.may_reply(&self.actor(facts))
+    }
+
     /// Everything the composer needs to know, in one value: this user's rights in the
     /// dialog and what its messenger can carry.
-    pub fn permissions(&self, facts: &DialogFacts, channel: ChannelKind) -> DialogPermissions {
+    pub fn permissions(
+        &self,
+        facts: &DialogFacts,
+        state: &DialogState,
+        channel: ChannelKind,
+    ) -> DialogPermissions {
         DialogPermissions {
-            can_send: self.can_send(facts),
+            can_send: self.can_reply(facts, state),
             can_note: self.can_note(facts),
             status: facts.status,
             buttons: crate::domain::buttons::limits(channel),
@@ -154,6 +202,17 @@ impl Access {
         true
     }
 
+    /// Owners and admins keep the account's close reason catalogue (D11).
+    pub fn can_manage_close_reasons(&self) -> bool {
+        self.role.is_admin()
+    }
+
+    /// Reports count every dialog of the account, so only those who see everything read
+    /// them (owners, admins, supervisors).
+    pub fn can_read_reports(&self) -> bool {
+        self.role.sees_everything()
+    }
+
     /// Outbound webhooks carry every event of the account, so only those who see everything
     /// and administer the account (owners, admins) manage them.
     pub fn can_manage_webhooks(&self) -> bool {
@@ -193,7 +252,13 @@ impl Access {
             ") AND {alias}.status IN ('new', 'returned', 'closed')) OR {alias}.line_id = ANY("
         ));
         qb.push_bind(public);
-        qb.push("))");
+        qb.push(format!(
+            ") OR ({alias}.status IN ('returned', 'for_review') AND ({alias}.queue_user_id = "
+        ));
+        qb.push_bind(self.user_id);
+        qb.push(format!(" OR {alias}.queue_group_id = ANY("));
+        qb.push_bind(self.groups.iter().map(|g| g.0).collect::<Vec<i64>>());
+        qb.push("))))");
     }
 }
 
@@ -208,6 +273,7 @@ mod tests {
             role: AccountRole::Operator,
             lines: lines.iter().map(|(l, r)| (LineId(*l), *r)).collect(),
             public_lines: vec![],
+            groups: vec![],
         }
     }
 
@@ -217,6 +283,9 @@ mod tests {
             status,
             assignee_id: assignee.map(UserId),
             participant_ids: assignee.map(UserId).into_iter().collect(),
+            queue_user_id: None,
+            queue_group_id: None,
+            before: None,
         }
     }
 

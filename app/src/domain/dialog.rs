@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a dialog is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
 #[cfg_attr(
     feature = "ssr",
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum DialogStatus {
     /// A new appeal nobody has taken yet.
+    #[default]
     New,
     /// Someone is responsible for it and works on it.
     InWork,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DialogId, DialogStatus, EventId, LineId, MessageView, UserId};
+use super::{DialogId, DialogStatus, EventId, GroupId, LineId, MessageView, UserId};
 
 /// Something others must see without a reload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +50,16 @@ pub struct DialogFacts {
     pub assignee_id: Option<UserId>,
     /// Assignee, initiator, co-assignees and observers.
     pub participant_ids: Vec<UserId>,
+    /// The user a dialog was redirected or passed to for review, waiting in their New list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_user_id: Option<UserId>,
+    /// The group a dialog was redirected to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_group_id: Option<GroupId>,
+    /// The dialog as it was before the change this event reports: those who saw it then
+    /// learn that it left them (accepted by someone else, redirected away).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Box<DialogFacts>>,
 }
 
 #[cfg(test)]
@@ -72,6 +82,7 @@ mod tests {
             sender_name: None,
             attachments: vec![],
             buttons: vec![],
+            system: None,
             created_at: chrono::DateTime::UNIX_EPOCH,
         };
         let all = [

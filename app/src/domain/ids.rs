@@ -49,4 +49,8 @@ id_type!(
     TemplateId,
     /// A file an operator uploaded to send.
     UploadId,
+    /// A named group of users (a role a dialog can be redirected to).
+    GroupId,
+    /// An entry of the account's catalogue of close reasons (D11).
+    CloseReasonId,
 );

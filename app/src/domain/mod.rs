@@ -2,10 +2,12 @@
 //! validated inputs, views and the live event wire type. No IO here.
 
 pub mod buttons;
+pub mod close_reason;
 pub mod dialog;
 pub mod event;
 pub mod ids;
 pub mod inbound;
+pub mod lifecycle;
 pub mod message;
 pub mod settings;
 pub mod start;

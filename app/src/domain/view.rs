@@ -147,6 +147,8 @@ pub struct DialogView {
     /// What the signed-in user may do here.
     pub can_send: bool,
     pub can_note: bool,
+    /// The lifecycle actions the signed-in user may take now (D3).
+    pub actions: Vec<crate::domain::lifecycle::ActionKind>,
 }
 
 /// What the signed-in user may write in a dialog.
@@ -176,6 +178,9 @@ pub struct MessageView {
     /// Who wrote it in a group chat.
     pub sender_name: Option<String>,
     pub attachments: Vec<AttachmentView>,
+    /// What a system message reports, shown in the reader's language (D6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<crate::domain::lifecycle::SystemEvent>,
     /// Buttons sent under the message (E10).
     #[serde(default)]
     pub buttons: Vec<String>,

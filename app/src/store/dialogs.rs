@@ -4,9 +4,10 @@ use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 
 use crate::auth::Access;
 use crate::domain::event::DialogFacts;
+use crate::domain::lifecycle::{DialogState, QueueTarget};
 use crate::domain::{
     ChannelId, ChannelKind, ClientId, Counters, DialogId, DialogPage, DialogRow, DialogStatus,
-    LineId, ListCursor, MessageId, MessageKind, Section, UserId,
+    GroupId, LineId, ListCursor, MessageId, MessageKind, Section, UserId,
 };
 
 /// The most rows one page of the list returns.
@@ -145,6 +146,12 @@ pub struct DialogRecord {
     pub assignee_id: Option<UserId>,
     pub assignee_name: Option<String>,
     pub participant_ids: Vec<UserId>,
+    pub co_assignee_ids: Vec<UserId>,
+    pub observer_ids: Vec<UserId>,
+    pub queue_user_id: Option<UserId>,
+    pub queue_group_id: Option<GroupId>,
+    /// The line asks for a close reason (D11).
+    pub reason_required: bool,
 }
 
 impl DialogRecord {
@@ -154,6 +161,26 @@ impl DialogRecord {
             status: self.status,
             assignee_id: self.assignee_id,
             participant_ids: self.participant_ids.clone(),
+            queue_user_id: self.queue_user_id,
+            queue_group_id: self.queue_group_id,
+            before: None,
+        }
+    }
+
+    /// What the lifecycle needs of this dialog.
+    pub fn state(&self) -> DialogState {
+        DialogState {
+            status: self.status,
+            assignee: self.assignee_id,
+            queue: match (self.queue_user_id, self.queue_group_id) {
+                (Some(u), _) => Some(QueueTarget::User(u)),
+                (None, Some(g)) => Some(QueueTarget::Group(g)),
+                (None, None) => None,
+            },
+            co_assignees: self.co_assignee_ids.clone(),
+            observers: self.observer_ids.clone(),
+            title: self.title.clone(),
+            reason_required: self.reason_required,
         }
     }
 }
@@ -171,8 +198,15 @@ pub async fn find(
                 d.channel_id, ch.kind AS channel_kind, ch.name AS channel_name,
                 d.client_id, c.name AS client_name, d.assignee_id,
                 u.display_name AS assignee_name,
-                array(SELECT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
-                    AS participant_ids
+                array(SELECT DISTINCT p.user_id FROM dialog_participants p
+                       WHERE p.dialog_id = d.id) AS participant_ids,
+                array(SELECT p.user_id FROM dialog_participants p
+                       WHERE p.dialog_id = d.id AND p.role = 'co_assignee' ORDER BY p.added_at)
+                    AS co_assignee_ids,
+                array(SELECT p.user_id FROM dialog_participants p
+                       WHERE p.dialog_id = d.id AND p.role = 'observer' ORDER BY p.added_at)
+                    AS observer_ids,
+                d.queue_user_id, d.queue_group_id, l.close_requires_reason AS reason_required
            FROM dialogs d
            JOIN lines l ON l.id = d.line_id
            JOIN channels ch ON ch.id = d.channel_id
@@ -206,15 +240,40 @@ pub struct DialogSummary {
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub last_message_at: chrono::DateTime<chrono::Utc>,
     pub last_message_snippet: String,
+    pub queue_user_id: Option<UserId>,
+    pub queue_group_id: Option<GroupId>,
+    pub co_assignee_ids: Vec<UserId>,
+    pub observer_ids: Vec<UserId>,
 }
 
 impl DialogSummary {
+    /// What the lifecycle needs of this dialog (whether a close reason is required is not
+    /// part of a summary).
+    pub fn state(&self) -> DialogState {
+        DialogState {
+            status: self.status,
+            assignee: self.assignee_id,
+            queue: match (self.queue_user_id, self.queue_group_id) {
+                (Some(u), _) => Some(QueueTarget::User(u)),
+                (None, Some(g)) => Some(QueueTarget::Group(g)),
+                (None, None) => None,
+            },
+            co_assignees: self.co_assignee_ids.clone(),
+            observers: self.observer_ids.clone(),
+            title: self.title.clone(),
+            reason_required: false,
+        }
+    }
+
     pub fn facts(&self) -> DialogFacts {
         DialogFacts {
             line_id: self.line_id,
             status: self.status,
             assignee_id: self.assignee_id,
             participant_ids: self.participant_ids.clone(),
+            queue_user_id: self.queue_user_id,
+            queue_group_id: self.queue_group_id,
+            before: None,
         }
     }
 }
@@ -223,7 +282,12 @@ const SUMMARY_SELECT: &str = "SELECT d.id, d.number, d.title, d.status, d.line_i
         ch.kind AS channel_kind, d.client_id, c.name AS client_name, d.assignee_id,
         array(SELECT DISTINCT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
             AS participant_ids,
-        d.created_at, d.closed_at, d.last_message_at, d.last_message_snippet
+        d.created_at, d.closed_at, d.last_message_at, d.last_message_snippet,
+        d.queue_user_id, d.queue_group_id,
+        array(SELECT p.user_id FROM dialog_participants p
+               WHERE p.dialog_id = d.id AND p.role = 'co_assignee') AS co_assignee_ids,
+        array(SELECT p.user_id FROM dialog_participants p
+               WHERE p.dialog_id = d.id AND p.role = 'observer') AS observer_ids
    FROM dialogs d
    JOIN clients c ON c.id = d.client_id
    JOIN channels ch ON ch.id = d.channel_id";

@@ -116,6 +116,7 @@ pub async fn store_message(
             subject: message.subject.as_deref(),
             template: None,
             buttons: &[],
+            system: None,
         },
     )
     .await?
@@ -180,6 +181,8 @@ pub async fn store_messages(
         Option<DialogStatus>,
         Option<UserId>,
         Option<Vec<UserId>>,
+        Option<UserId>,
+        Option<crate::domain::GroupId>,
     );
     if items.is_empty() {
         return Ok(Vec::new());
@@ -200,7 +203,8 @@ pub async fn store_messages(
         "SELECT EXISTS (SELECT 1 FROM messages m
                          WHERE m.channel_id = t.channel_id AND m.external_id = t.external_id
                            AND m.external_id IS NOT NULL),
-                d.id, d.line_id, d.status, d.assignee_id, d.participant_ids
+                d.id, d.line_id, d.status, d.assignee_id, d.participant_ids,
+                d.queue_user_id, d.queue_group_id
            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
                 WITH ORDINALITY AS t(channel_id, account_id, chat, external_id, n)
            LEFT JOIN client_identities ci
@@ -208,7 +212,8 @@ pub async fn store_messages(
            LEFT JOIN LATERAL (
                 SELECT d.id, d.line_id, d.status, d.assignee_id,
                        array(SELECT p.user_id FROM dialog_participants p
-                              WHERE p.dialog_id = d.id) AS participant_ids
+                              WHERE p.dialog_id = d.id) AS participant_ids,
+                       d.queue_user_id, d.queue_group_id
                   FROM dialogs d
                  WHERE d.account_id = t.account_id AND d.client_id = ci.client_id
                    AND d.channel_id = t.channel_id
@@ -229,7 +234,16 @@ pub async fn store_messages(
     let mut together: Vec<(usize, DialogId, DialogFacts)> = Vec::new();
     for (i, (item, row)) in items.iter().zip(known).enumerate() {
         let chat = (item.channel.id, item.message.chat.external_id.as_str());
-        let (seen, dialog, line_id, status, assignee_id, participant_ids) = row;
+        let (
+            seen,
+            dialog,
+            line_id,
+            status,
+            assignee_id,
+            participant_ids,
+            queue_user_id,
+            queue_group_id,
+        ) = row;
         let open = dialog.zip(line_id).zip(status);
         match open {
             _ if seen => stored[i] = Some(Stored::Duplicate),
@@ -244,6 +258,9 @@ pub async fn store_messages(
                         status,
                         assignee_id,
                         participant_ids: participant_ids.unwrap_or_default(),
+                        queue_user_id,
+                        queue_group_id,
+                        before: None,
                     },
                 ));
             }
@@ -290,6 +307,7 @@ pub async fn store_messages(
                     subject: item.message.subject.as_deref(),
                     template: None,
                     buttons: &[],
+                    system: None,
                 }
             })
             .collect();
@@ -451,10 +469,19 @@ async fn find_or_open_dialog(
     client: ClientId,
     is_group: bool,
 ) -> sqlx::Result<(DialogId, bool, DialogFacts)> {
-    type Active = (DialogId, LineId, DialogStatus, Option<UserId>, Vec<UserId>);
+    type Active = (
+        DialogId,
+        LineId,
+        DialogStatus,
+        Option<UserId>,
+        Vec<UserId>,
+        Option<UserId>,
+        Option<crate::domain::GroupId>,
+    );
     let active: Option<Active> = sqlx::query_as(
         "SELECT d.id, d.line_id, d.status, d.assignee_id,
-                array(SELECT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
+                array(SELECT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id),
+                d.queue_user_id, d.queue_group_id
            FROM dialogs d
           WHERE d.account_id = $1 AND d.client_id = $2 AND d.channel_id = $3
             AND d.status NOT IN ('closed', 'for_review')
@@ -465,12 +492,24 @@ async fn find_or_open_dialog(
     .bind(channel.id)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some((dialog, line_id, status, assignee_id, participant_ids)) = active {
+    if let Some((
+        dialog,
+        line_id,
+        status,
+        assignee_id,
+        participant_ids,
+        queue_user_id,
+        queue_group_id,
+    )) = active
+    {
         let facts = DialogFacts {
             line_id,
             status,
             assignee_id,
             participant_ids,
+            queue_user_id,
+            queue_group_id,
+            before: None,
         };
         return Ok((dialog, false, facts));
     }
@@ -498,6 +537,9 @@ async fn find_or_open_dialog(
         status: DialogStatus::New,
         assignee_id: None,
         participant_ids: Vec::new(),
+        queue_user_id: None,
+        queue_group_id: None,
+        before: None,
     };
     Ok((dialog, true, facts))
 }
@@ -508,25 +550,34 @@ pub async fn facts(
     account: AccountId,
     dialog: DialogId,
 ) -> sqlx::Result<DialogFacts> {
-    let (line_id, status, assignee_id, participant_ids): (
+    type Row = (
         LineId,
         DialogStatus,
         Option<UserId>,
         Vec<UserId>,
-    ) = sqlx::query_as(
-        "SELECT d.line_id, d.status, d.assignee_id,
-                array(SELECT p.user_id FROM dialog_participants p WHERE p.dialog_id = d.id)
-           FROM dialogs d WHERE d.account_id = $1 AND d.id = $2",
-    )
-    .bind(account)
-    .bind(dialog)
-    .fetch_one(db)
-    .await?;
+        Option<UserId>,
+        Option<crate::domain::GroupId>,
+    );
+    let (line_id, status, assignee_id, participant_ids, queue_user_id, queue_group_id): Row =
+        sqlx::query_as(
+            "SELECT d.line_id, d.status, d.assignee_id,
+                    array(SELECT DISTINCT p.user_id FROM dialog_participants p
+                           WHERE p.dialog_id = d.id),
+                    d.queue_user_id, d.queue_group_id
+               FROM dialogs d WHERE d.account_id = $1 AND d.id = $2",
+        )
+        .bind(account)
+        .bind(dialog)
+        .fetch_one(db)
+        .await?;
     Ok(DialogFacts {
         line_id,
         status,
         assignee_id,
         participant_ids,
+        queue_user_id,
+        queue_group_id,
+        before: None,
     })
 }
 

@@ -4,6 +4,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgExecutor};
 
 use sqlx::types::Json;
 
+use crate::domain::lifecycle::SystemEvent;
 use crate::domain::message::snippet;
 use crate::domain::template::SentTemplate;
 use crate::domain::{
@@ -14,7 +15,7 @@ use crate::domain::{
 const VIEW_COLUMNS: &str = "m.id, m.dialog_id, m.kind, m.direction, u.display_name AS author_name,
     m.body, m.delivery, m.delivery_error, (m.deleted_at IS NOT NULL) AS deleted,
     (m.edited_at IS NOT NULL) AS edited, m.sender_name, m.created_at,
-    coalesce(m.buttons, '{}') AS buttons,
+    coalesce(m.buttons, '{}') AS buttons, m.system,
     coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind,
                  'file_name', a.file_name, 'mime_type', a.mime_type,
                  'size_bytes', a.size_bytes, 'state', a.state) ORDER BY a.id)
@@ -35,6 +36,7 @@ struct MessageRecord {
     sender_name: Option<String>,
     created_at: chrono::DateTime<chrono::Utc>,
     buttons: Vec<String>,
+    system: Option<Json<SystemEvent>>,
     attachments: Json<Vec<AttachmentView>>,
 }
 
@@ -54,6 +56,7 @@ impl From<MessageRecord> for MessageView {
             sender_name: r.sender_name,
             attachments: r.attachments.0,
             buttons: r.buttons,
+            system: r.system.map(|s| s.0),
             created_at: r.created_at,
         }
     }
@@ -104,6 +107,8 @@ pub struct NewMessage<'a> {
     pub template: Option<&'a SentTemplate>,
     /// Buttons under the message (E10), validated for its messenger.
     pub buttons: &'a [String],
+    /// What a system message reports (D6).
+    pub system: Option<&'a SystemEvent>,
 }
 
 /// The messenger's side of an inbound message.
@@ -194,6 +199,7 @@ impl NewMessage<'_> {
                 .map(str::to_owned),
             attachments: Vec::new(),
             buttons: self.buttons.to_vec(),
+            system: self.system.cloned(),
             created_at,
         }
     }
@@ -225,6 +231,7 @@ pub async fn insert_many(
     let mut subjects = Vec::with_capacity(news.len());
     let mut templates = Vec::with_capacity(news.len());
     let mut buttons = Vec::with_capacity(news.len());
+    let mut systems = Vec::with_capacity(news.len());
     for new in news {
         let external = new.external.as_ref();
         accounts.push(new.account);
@@ -241,6 +248,7 @@ pub async fn insert_many(
         subjects.push(new.subject);
         templates.push(new.template.map(Json));
         buttons.push((!new.buttons.is_empty()).then_some(Json(new.buttons)));
+        systems.push(new.system.map(Json));
     }
     // Ids are drawn in the given order before inserting, so each row maps back to its
     // message even when a repeated one is skipped.
@@ -249,22 +257,24 @@ pub async fn insert_many(
             SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, t.*
               FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
                           $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[],
-                          $11::timestamptz[], $12::text[], $13::jsonb[], $14::jsonb[])
+                          $11::timestamptz[], $12::text[], $13::jsonb[], $14::jsonb[],
+                          $15::jsonb[])
                    WITH ORDINALITY AS t(account_id, dialog_id, kind, direction, author, body,
                                         snippet, channel_id, external_id, sender_name, sent_at,
-                                        subject, template, buttons, n)
+                                        subject, template, buttons, system, n)
              ORDER BY t.n
          ), ins AS (
             INSERT INTO messages (id, account_id, dialog_id, kind, direction, author_user_id,
                                   body, delivery, channel_id, external_id, sender_name,
-                                  created_at, subject, template, buttons)
+                                  created_at, subject, template, buttons, system)
             SELECT id, account_id, dialog_id, kind::message_kind, direction::message_direction,
                    author, body,
                    CASE WHEN direction = 'out' THEN 'sending'::delivery_state END,
                    channel_id, external_id, sender_name,
                    least(coalesce(sent_at, now()), now()), subject, template,
                    CASE WHEN buttons IS NOT NULL
-                        THEN ARRAY(SELECT jsonb_array_elements_text(buttons)) END
+                        THEN ARRAY(SELECT jsonb_array_elements_text(buttons)) END,
+                   system
               FROM t ORDER BY n
             ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
             RETURNING id, created_at
@@ -279,7 +289,8 @@ pub async fn insert_many(
                        (SELECT max(s.id) FROM stored s
                          WHERE s.dialog_id = l.dialog_id AND s.kind <> 'system'),
                        d.last_activity_id)
-              FROM (SELECT DISTINCT ON (dialog_id) * FROM stored ORDER BY dialog_id, n DESC) l
+              FROM (SELECT DISTINCT ON (dialog_id) * FROM stored WHERE kind <> 'system'
+                     ORDER BY dialog_id, n DESC) l
              WHERE d.account_id = l.account_id AND d.id = l.dialog_id
          )
          SELECT ins.id, ins.created_at FROM t LEFT JOIN ins USING (id) ORDER BY t.n",
@@ -298,6 +309,7 @@ pub async fn insert_many(
     .bind(&subjects)
     .bind(&templates)
     .bind(&buttons)
+    .bind(&systems)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(|(id, at)| id.zip(at)).collect())

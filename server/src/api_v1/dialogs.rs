@@ -70,9 +70,9 @@ pub struct Dialog {
 
 impl Dialog {
     fn new(summary: DialogSummary, api: &ApiUser) -> Dialog {
-        let permissions = api
-            .access
-            .permissions(&summary.facts(), summary.channel_kind);
+        let permissions =
+            api.access
+                .permissions(&summary.facts(), &summary.state(), summary.channel_kind);
         Dialog {
             id: summary.id.0,
             number: summary.number,

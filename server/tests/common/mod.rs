@@ -169,6 +169,21 @@ impl Session {
         (status, value)
     }
 
+    /// Calls a server function that takes JSON (`input = Json`); returns status and body.
+    pub async fn call_json(&self, endpoint: &str, args: &Value) -> (StatusCode, Value) {
+        let response = http()
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("cookie", &self.cookie)
+            .json(args)
+            .send()
+            .await
+            .expect("calling a server function");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
     /// Uploads a file to send (`POST /files`); returns status and JSON body.
     pub async fn upload(&self, name: &str, mime: &str, bytes: &[u8]) -> (StatusCode, Value) {
         let response = http()
@@ -374,6 +389,7 @@ async fn account(pool: &PgPool, name: &str, domain: &str, hash: &str) -> Account
                     subject: None,
                     template: None,
                     buttons: &[],
+                    system: None,
                 },
             )
             .await

@@ -75,7 +75,18 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Request(value.to_string())
+        match value {
+            // The request's arguments did not parse: bad input, not a failure. (On the
+            // server, "deserialization" is of the arguments; in the browser, of results.)
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::validation("input", "error.validation")
+            }
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => {
+                AppError::validation("input", "error.validation")
+            }
+            other => AppError::Request(other.to_string()),
+        }
     }
 }
 

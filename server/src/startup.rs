@@ -182,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(max_body, limit_body))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(server_fn_status))
         // Operators' files to send have their own, larger limit.
         .merge(
             Router::new()
@@ -241,6 +242,27 @@ async fn limit_body(State(max): State<usize>, req: Request, next: Next) -> Respo
         return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
     }
     next.run(req).await
+}
+
+/// A server function that failed before its body ran (arguments that do not parse, a
+/// missing one) is answered by the framework as 500; its error, an `AppError`, knows
+/// better (422 for bad input). Only server function errors are looked at (they carry the
+/// `serverfnerror` header) and only 500s, so nothing else is read twice.
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = err.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// State-changing requests must come from our own pages.

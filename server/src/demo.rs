@@ -75,6 +75,7 @@ pub async fn seed(pool: &PgPool, password_hash: &str) -> Result<DemoSummary> {
 
     let ids = write_setup(&mut tx, &plan, password_hash).await?;
     let counts = write_data(&mut tx, &plan, &ids).await?;
+    link_lifecycle(&mut tx, ids.account).await?;
 
     tx.commit().await.context("committing the demo seed")?;
 
@@ -102,6 +103,49 @@ pub async fn seed(pool: &PgPool, password_hash: &str) -> Result<DemoSummary> {
 // ------------------------------------------------------------------------------------------
 // Writing
 // ------------------------------------------------------------------------------------------
+
+/// The generated history speaks in English sentences; the lifecycle keeps what they say as
+/// data too: the close reason from the catalogue, who closed, and the system events each
+/// reader sees in their own language.
+async fn link_lifecycle(tx: &mut Tx, account: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE dialogs d SET close_reason_id = r.id
+           FROM close_reasons r
+          WHERE d.account_id = $1 AND r.account_id = $1 AND r.name = d.close_reason",
+    )
+    .bind(account)
+    .execute(&mut **tx)
+    .await
+    .context("linking close reasons")?;
+    sqlx::query(
+        "UPDATE dialogs SET closed_by_id = assignee_id
+          WHERE account_id = $1 AND status = 'closed' AND closed_by_id IS NULL",
+    )
+    .bind(account)
+    .execute(&mut **tx)
+    .await
+    .context("recording who closed")?;
+    sqlx::query(
+        "UPDATE messages m
+            SET system = CASE
+                WHEN m.body LIKE '% accepted the dialog'
+                    THEN jsonb_build_object('event', 'accepted',
+                             'by', left(m.body, length(m.body) - length(' accepted the dialog')))
+                WHEN m.body LIKE 'Dialog closed: %' AND u.display_name IS NOT NULL
+                    THEN jsonb_build_object('event', 'closed', 'by', u.display_name,
+                             'reason', substr(m.body, length('Dialog closed: ') + 1))
+                WHEN m.body = 'Dialog closed' AND u.display_name IS NOT NULL
+                    THEN jsonb_build_object('event', 'closed', 'by', u.display_name)
+                END
+           FROM dialogs d LEFT JOIN users u ON u.id = d.assignee_id
+          WHERE m.account_id = $1 AND m.kind = 'system' AND d.id = m.dialog_id",
+    )
+    .bind(account)
+    .execute(&mut **tx)
+    .await
+    .context("describing system messages")?;
+    Ok(())
+}
 
 /// Database ids of the fixed part of the demo account.
 struct SetupIds {

@@ -405,13 +405,13 @@ async fn a_refused_reply_shows_as_failed_and_goes_out_when_retried(pool: PgPool)
             .contains("blocked")
     );
 
-    // Vera may read the line but not write: she may not retry. Another account's user
-    // does not even see the message.
+    // Olga's reply accepted the dialog, so it is hers: vera, who reads the line's queue,
+    // neither sees nor retries it. Another account's user does not even see the message.
     let vera = app.sign_in("vera@acme.test").await;
     let (status, _) = vera
         .call("retry_message", &[("message_id", &id.to_string())])
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     let stranger = app.sign_in("admin@other.test").await;
     let (status, _) = stranger
         .call("retry_message", &[("message_id", &id.to_string())])

@@ -688,4 +688,44 @@ async fn a_client_writing_after_closing_opens_a_new_dialog(pool: PgPool) {
     assert_eq!(status_of(&pool, second).await, ("new".into(), None));
     assert_eq!(status_of(&pool, first).await.0, "closed");
     assert!(new_list(&olga).await.contains(&second));
+    // The new dialog lists the closed one to expand (D7); the row counts both (C3).
+    let (status, detail) = olga
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    let others: Vec<i64> = detail["other_dialogs"]
+        .as_array()
+        .expect("other dialogs")
+        .iter()
+        .filter_map(|d| d["id"].as_i64())
+        .collect();
+    assert_eq!(others, vec![first]);
+    assert_eq!(detail["other_dialogs"][0]["status"], "closed");
+    let (_, page) = olga
+        .call(
+            "list_dialogs",
+            &[
+                ("section", "new"),
+                ("include_closed", "false"),
+                ("limit", "100"),
+            ],
+        )
+        .await;
+    let row = page["rows"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == second))
+        .cloned()
+        .expect("the row");
+    assert_eq!(row["client_dialogs"], 2);
+    // Someone who may not see the closed one is not shown it.
+    sqlx::query("UPDATE dialogs SET line_id = $2 WHERE id = $1")
+        .bind(first)
+        .bind(w.acme.line_support)
+        .execute(&pool)
+        .await
+        .expect("move the old dialog to a line olga does not see");
+    let (_, detail) = olga
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    assert_eq!(detail["other_dialogs"], json!([]));
 }

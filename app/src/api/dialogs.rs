@@ -58,11 +58,20 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
 
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
-            let record = store::dialogs::find(&mut conn, &access, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let Some(record) = store::dialogs::find(&mut conn, &access, id, false).await? else {
+                // Someone else accepted a dialog this user saw in the queue: say so.
+                if store::lifecycle::taken_by(&mut conn, &access, id)
+                    .await?
+                    .is_some()
+                {
+                    return Err(AppError::Conflict("error.dialog.taken".into()));
+                }
+                return Err(AppError::NotFound);
+            };
             let (messages, has_earlier) =
                 store::messages::newest(&mut *conn, access.account_id, id, OPEN_MESSAGES).await?;
+            let other_dialogs =
+                store::dialogs::others_of_client(&mut *conn, &access, record.client_id, id).await?;
             let facts = record.facts();
             let state = record.state();
             let permissions = access.permissions(&facts, &state, record.channel_kind);
@@ -91,6 +100,7 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                 },
                 messages,
                 has_earlier,
+                other_dialogs,
             })
         }
         .await,

@@ -100,21 +100,6 @@ pub enum Action {
     RemoveHelper { user: UserId, role: HelperRole },
 }
 
-impl Action {
-    /// The keyboard shortcut of the action's button (with Alt), where it has one.
-    pub fn shortcut(&self) -> Option<char> {
-        match self {
-            Action::Accept => Some('a'),
-            Action::Close { .. } => Some('c'),
-            Action::Redirect { .. } => Some('r'),
-            Action::ReturnToQueue => Some('q'),
-            Action::Read => Some('d'),
-            Action::Rename { .. } => Some('n'),
-            Action::AddHelper { .. } | Action::RemoveHelper { .. } => None,
-        }
-    }
-}
-
 /// Why an action was refused. `key()` is the message shown to the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum LifecycleError {

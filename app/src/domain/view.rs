@@ -94,6 +94,9 @@ pub struct DialogRow {
     pub last_message_kind: MessageKind,
     pub unread: bool,
     pub pinned: bool,
+    /// How many dialogs the account has with this client (C3: shown when more than one).
+    #[serde(default)]
+    pub client_dialogs: i64,
 }
 
 /// Where the next page of the list starts (keyset pagination on the list order).
@@ -220,4 +223,20 @@ pub struct DialogDetail {
     pub messages: Vec<MessageView>,
     /// Set when older messages exist.
     pub has_earlier: bool,
+    /// The client's other dialogs this user may see, newest first (D7).
+    #[serde(default)]
+    pub other_dialogs: Vec<OtherDialog>,
+}
+
+/// One of the client's other dialogs, to expand inside the chat (D7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct OtherDialog {
+    pub id: DialogId,
+    pub number: i64,
+    pub title: Option<String>,
+    pub status: DialogStatus,
+    pub channel_name: String,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
 }

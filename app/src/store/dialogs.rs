@@ -32,6 +32,7 @@ struct RowRecord {
     last_message_kind: MessageKind,
     unread: bool,
     pinned: bool,
+    client_dialogs: i64,
 }
 
 impl From<RowRecord> for DialogRow {
@@ -50,6 +51,7 @@ impl From<RowRecord> for DialogRow {
             last_message_kind: r.last_message_kind,
             unread: r.unread,
             pinned: r.pinned,
+            client_dialogs: r.client_dialogs,
         }
     }
 }
@@ -68,7 +70,9 @@ pub async fn list(
         "SELECT d.id, d.number, d.title, d.status, d.client_id, c.name AS client_name,
                 ch.kind AS channel_kind, ch.name AS channel_name, d.last_message_at,
                 d.last_message_snippet, d.last_message_kind::message_kind AS last_message_kind,
-                {UNREAD} AS unread, coalesce(s.pinned, false) AS pinned
+                {UNREAD} AS unread, coalesce(s.pinned, false) AS pinned,
+                (SELECT count(*) FROM dialogs x
+                  WHERE x.client_id = d.client_id AND x.status <> 'for_review') AS client_dialogs
            FROM dialogs d
            JOIN clients c ON c.id = d.client_id
            JOIN channels ch ON ch.id = d.channel_id
@@ -450,4 +454,30 @@ pub async fn telegram_chat_of(
     .bind(username)
     .fetch_optional(db)
     .await
+}
+
+/// The most other dialogs of a client the open dialog lists.
+pub const MAX_OTHER_DIALOGS: i64 = 50;
+
+/// The client's other dialogs this user may see, newest first (D7).
+pub async fn others_of_client(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    client: ClientId,
+    except: DialogId,
+) -> sqlx::Result<Vec<crate::domain::OtherDialog>> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT d.id, d.number, d.title, d.status, ch.name AS channel_name, d.created_at,
+                d.closed_at
+           FROM dialogs d JOIN channels ch ON ch.id = d.channel_id
+          WHERE d.client_id = ",
+    );
+    qb.push_bind(client);
+    qb.push(" AND d.id <> ");
+    qb.push_bind(except);
+    qb.push(" AND d.status <> 'for_review'");
+    access.push_dialog_scope(&mut qb, "d");
+    qb.push(" ORDER BY d.id DESC LIMIT ");
+    qb.push_bind(MAX_OTHER_DIALOGS);
+    qb.build_query_as().fetch_all(db).await
 }

@@ -82,17 +82,31 @@ pub fn ChatPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => {
+                        let on_done = Callback::new(move |()| {
+                            detail.refetch();
+                            permissions.refetch();
+                            live.local.update(|v| *v += 1);
+                        });
                         view! {
-                            <ChatHeader dialog=d.dialog.clone() />
+                            <ChatHeader dialog=d.dialog.clone() on_done />
                             <MessageList
                                 messages=d.messages
                                 has_earlier=d.has_earlier
+                                other_dialogs=d.other_dialogs
                                 pending=send.input().into()
                             />
                         }
                             .into_any()
                     }
                     Err(AppError::NotFound) => view! { <NotFoundPane /> }.into_any(),
+                    Err(AppError::Conflict(key)) => {
+                        view! {
+                            <div class="dlg-chat__empty">
+                                <p class="dlg-chat__taken" role="alert">{move || i18n.t(&key)}</p>
+                            </div>
+                        }
+                            .into_any()
+                    }
                     Err(err) => {
                         let key = err.key().to_owned();
                         view! {

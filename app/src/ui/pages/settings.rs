@@ -15,7 +15,7 @@ use crate::domain::{ChannelId, LineId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::ui::components::common::Topbar;
-use crate::ui::components::settings::{ApiTokensSection, ConnectChannel};
+use crate::ui::components::settings::{ApiTokensSection, CloseReasonsSection, ConnectChannel};
 
 /// What the last change did: a message key, and whether it failed.
 type Outcome = RwSignal<Option<(String, bool)>>;
@@ -98,6 +98,7 @@ pub fn SettingsPage() -> impl IntoView {
                                                     version
                                                     connected=connected_channel
                                                 />
+                                                <CloseReasonsSection />
                                                 <ApiTokensSection />
                                             }
                                         });

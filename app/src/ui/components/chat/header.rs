@@ -2,13 +2,18 @@
 
 use leptos::prelude::*;
 
-use crate::domain::DialogView;
+use crate::domain::{DialogStatus, DialogView};
 use crate::i18n::use_i18n;
+use crate::ui::components::chat::DialogActions;
 use crate::ui::components::common::{Avatar, StatusBadge};
 use crate::ui::pages::inbox::use_inbox;
 
 #[component]
-pub fn ChatHeader(dialog: DialogView) -> impl IntoView {
+pub fn ChatHeader(
+    dialog: DialogView,
+    /// Refreshes the dialog after an action.
+    on_done: Callback<()>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let inbox = use_inbox();
     let title = dialog
@@ -17,6 +22,14 @@ pub fn ChatHeader(dialog: DialogView) -> impl IntoView {
         .unwrap_or_else(|| dialog.client_name.clone());
     let number = dialog.number.to_string();
     let assignee = dialog.assignee_name.clone();
+    let actions_of = dialog.clone();
+    let hint = if dialog.status == DialogStatus::ForReview {
+        Some("status.hint.for_review")
+    } else if dialog.status.is_active() && !dialog.can_send && dialog.actions.is_empty() {
+        Some("status.hint.read_only")
+    } else {
+        None
+    };
     let meta = move || {
         let who = match &assignee {
             Some(name) => i18n.t_with("chat.assignee", &[("name", name)]),
@@ -53,5 +66,7 @@ pub fn ChatHeader(dialog: DialogView) -> impl IntoView {
             </div>
             <StatusBadge status=dialog.status />
         </header>
+        <DialogActions dialog=actions_of on_done />
+        {hint.map(|key| view! { <p class="dlg-chat__hint">{move || i18n.t(key)}</p> })}
     }
 }

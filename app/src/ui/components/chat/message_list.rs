@@ -5,8 +5,11 @@ use chrono::Utc;
 use leptos::prelude::*;
 
 use crate::api::messages::{SendMessage, retry_message};
-use crate::domain::{AttachmentView, DeliveryState, Direction, MessageKind, MessageView};
+use crate::domain::{
+    AttachmentView, DeliveryState, Direction, MessageKind, MessageView, OtherDialog,
+};
 use crate::i18n::use_i18n;
+use crate::ui::components::common::StatusBadge;
 use crate::ui::format::{Day, clock, day};
 use crate::ui::prefs::PagePrefs;
 
@@ -14,6 +17,9 @@ use crate::ui::prefs::PagePrefs;
 pub fn MessageList(
     messages: Vec<MessageView>,
     has_earlier: bool,
+    /// The client's other dialogs, expandable at the top (D7).
+    #[prop(optional)]
+    other_dialogs: Vec<OtherDialog>,
     /// The message being sent right now, shown half-transparent until it is stored.
     pending: Signal<Option<SendMessage>>,
 ) -> impl IntoView {
@@ -63,6 +69,7 @@ pub fn MessageList(
             aria-live="polite"
             aria-label=move || i18n.t("chat.messages_label")
         >
+            {(!other_dialogs.is_empty()).then(|| view! { <OtherDialogs dialogs=other_dialogs /> })}
             <Show when=move || has_earlier>
                 <p class="dlg-day">{move || i18n.t("chat.earlier")}</p>
             </Show>
@@ -126,7 +133,24 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
                 <span class="dlg-msg__label">{move || i18n.t("chat.note")}</span>
             </Show>
             {message.sender_name.map(|n| view! { <span class="dlg-msg__sender">{n}</span> })}
-            <div class="dlg-msg__body">{message.body}</div>
+            {match message.system {
+                Some(event) => {
+                    view! {
+                        <div class="dlg-msg__body">
+                            {move || {
+                                let args = event.args();
+                                let args: Vec<(&str, &str)> = args
+                                    .iter()
+                                    .map(|(k, v)| (*k, v.as_str()))
+                                    .collect();
+                                i18n.t_with(event.key(), &args)
+                            }}
+                        </div>
+                    }
+                        .into_any()
+                }
+                None => view! { <div class="dlg-msg__body">{message.body}</div> }.into_any(),
+            }}
             <div class="dlg-msg__files">{files}</div>
             {(!message.buttons.is_empty())
                 .then(|| {
@@ -250,5 +274,86 @@ mod tests {
         assert_eq!(format_size(900), "900 B");
         assert_eq!(format_size(1536), "2 KB");
         assert_eq!(format_size(5 * 1024 * 1024 + 300 * 1024), "5.3 MB");
+    }
+}
+
+/// The client's other dialogs (D7): each expands in place to its messages, read-only, with
+/// a link to open it.
+#[component]
+fn OtherDialogs(dialogs: Vec<OtherDialog>) -> impl IntoView {
+    let i18n = use_i18n();
+    let prefs = expect_context::<PagePrefs>();
+    let count = dialogs.len().to_string();
+    let items = dialogs
+        .into_iter()
+        .map(|d| {
+            let open = RwSignal::new(false);
+            let id = d.id;
+            let loaded = LocalResource::new(move || async move {
+                if open.get() {
+                    Some(crate::api::dialogs::get_dialog(id).await)
+                } else {
+                    None
+                }
+            });
+            let number = d.number.to_string();
+            let label = d.title.clone();
+            let when = crate::ui::format::list_time(
+                d.closed_at.unwrap_or(d.created_at),
+                Utc::now(),
+                prefs.tz_offset_minutes,
+            );
+            view! {
+                <li class="dlg-other">
+                    <div class="dlg-other__head">
+                        <button
+                            type="button"
+                            class="dlg-other__toggle"
+                            aria-expanded=move || open.get().to_string()
+                            on:click=move |_| open.update(|o| *o = !*o)
+                        >
+                            <span aria-hidden="true">{move || if open.get() { "▾" } else { "▸" }}</span>
+                            " "
+                            {move || {
+                                let n = i18n.t_with("chat.dialog_number", &[("n", &number)]);
+                                match &label {
+                                    Some(t) => format!("{n} · {t}"),
+                                    None => n,
+                                }
+                            }}
+                        </button>
+                        <span class="dlg-other__meta">
+                            {d.channel_name.clone()} " · " {when}
+                        </span>
+                        <StatusBadge status=d.status />
+                        <a class="dlg-other__open" href=format!("/dialogs/{id}")>
+                            {move || i18n.t("chat.open_dialog")}
+                        </a>
+                    </div>
+                    <Show when=move || open.get()>
+                        <div class="dlg-other__messages">
+                            {move || match loaded.get().flatten() {
+                                None => view! { <p class="dlg-day">{i18n.t("inbox.loading")}</p> }.into_any(),
+                                Some(Ok(detail)) => detail
+                                    .messages
+                                    .into_iter()
+                                    .map(|m| view! { <Message message=m offset=prefs.tz_offset_minutes /> })
+                                    .collect_view()
+                                    .into_any(),
+                                Some(Err(e)) => {
+                                    view! { <p class="dlg-day" role="alert">{i18n.t(e.key())}</p> }.into_any()
+                                }
+                            }}
+                        </div>
+                    </Show>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="dlg-others">
+            <summary>{move || i18n.t_with("chat.other_dialogs", &[("n", &count)])}</summary>
+            <ul class="dlg-others__list">{items}</ul>
+        </details>
     }
 }

@@ -69,12 +69,18 @@ pub fn Topbar() -> impl IntoView {
             </span>
             <Transition>
                 {move || Suspend::new(async move {
-                    let admin = me.await.is_ok_and(|me| me.role.is_admin());
-                    admin.then(|| view! {
+                    let role = me.await.ok().map(|me| me.role);
+                    let reports = role.is_some_and(|r| r.sees_everything()).then(|| view! {
+                        <a class="dlg-button dlg-button--ghost dlg-topbar__reports" href="/reports">
+                            {move || i18n.t("nav.report")}
+                        </a>
+                    });
+                    let settings = role.is_some_and(|r| r.is_admin()).then(|| view! {
                         <a class="dlg-button dlg-button--ghost dlg-topbar__settings" href="/settings">
                             {move || i18n.t("settings.link")}
                         </a>
-                    })
+                    });
+                    view! { {reports} {settings} }
                 })}
             </Transition>
             <button

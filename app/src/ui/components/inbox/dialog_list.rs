@@ -133,7 +133,19 @@ fn DialogRowItem(row: DialogRow) -> impl IntoView {
                 aria-current=move || (inbox.open_id.get() == Some(id)).then_some("page")
             >
                 <Avatar name=row.client_name.clone() id=row.client_id.0 />
-                <span class="dlg-row__name">{name}</span>
+                <span class="dlg-row__name">
+                    {name}
+                    {(row.client_dialogs > 1)
+                        .then(|| {
+                            let n = row.client_dialogs.to_string();
+                            let title = i18n.t_with("inbox.client_dialogs", &[("n", &n)]);
+                            view! {
+                                <span class="dlg-row__count" title=title.clone() aria-label=title>
+                                    {n.clone()}
+                                </span>
+                            }
+                        })}
+                </span>
                 <time class="dlg-row__time" datetime=row.last_message_at.to_rfc3339()>
                     {time}
                 </time>

@@ -1,7 +1,9 @@
 //! Parts of the settings page (G1).
 
+mod close_reasons;
 mod connect;
 mod tokens;
 
+pub use close_reasons::CloseReasonsSection;
 pub use connect::ConnectChannel;
 pub use tokens::ApiTokensSection;

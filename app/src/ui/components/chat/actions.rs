@@ -1,0 +1,460 @@
+//! The open dialog's action buttons (D3): accept, close, redirect, return to queue, read,
+//! rename and pass for review, each with an Alt+letter shortcut; the forms that ask what
+//! an action needs (a reason, a target, a name) open in a modal.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::lifecycle::{dialog_action, dialog_action_options, pass_for_review};
+use crate::domain::lifecycle::{Action, ActionKind, ActionOptions, QueueTarget};
+use crate::domain::{CloseReasonId, DialogId, DialogView, GroupId, UserId};
+use crate::error::AppError;
+use crate::i18n::use_i18n;
+
+/// A form an action opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Form {
+    Close,
+    Redirect,
+    Pass,
+    Rename,
+}
+
+/// A button of the bar: what it does, its label and its shortcut letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Button {
+    Now(ActionKind),
+    Opens(Form),
+}
+
+fn buttons(actions: &[ActionKind], reason_form: bool) -> Vec<(Button, &'static str, char)> {
+    let mut out = Vec::new();
+    for kind in actions {
+        let entry = match kind {
+            ActionKind::Accept => (Button::Now(*kind), "action.accept", 'a'),
+            ActionKind::Read => (Button::Now(*kind), "action.read", 'd'),
+            ActionKind::ReturnToQueue => (Button::Now(*kind), "action.return_to_queue", 'q'),
+            ActionKind::Close if reason_form => (Button::Opens(Form::Close), "action.close", 'c'),
+            ActionKind::Close => (Button::Now(*kind), "action.close", 'c'),
+            ActionKind::Redirect => (Button::Opens(Form::Redirect), "action.redirect", 'r'),
+            ActionKind::Rename => (Button::Opens(Form::Rename), "action.rename", 'n'),
+        };
+        out.push(entry);
+    }
+    out.push((Button::Opens(Form::Pass), "action.pass", 'p'));
+    out
+}
+
+/// The bar. `on_done` refreshes the dialog after a change.
+#[component]
+pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = dialog.id;
+    let error = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let form = RwSignal::new(None::<Form>);
+    // The close reasons and people to pick from, loaded once per opened dialog.
+    let options = LocalResource::new(move || async move { dialog_action_options(id).await });
+    let reason_form = Memo::new(move |_| {
+        options
+            .get()
+            .and_then(|o| o.ok())
+            .is_none_or(|o| o.reason_required || !o.reasons.is_empty())
+    });
+    let entries = {
+        let actions = dialog.actions.clone();
+        Memo::new(move |_| buttons(&actions, reason_form.get()))
+    };
+
+    let run = move |action: Action| {
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = dialog_action(id, action).await;
+            busy.set(false);
+            match result {
+                Ok(_) => on_done.run(()),
+                Err(e) => {
+                    error.set(Some(e.key().to_owned()));
+                    // Taken by someone else, or changed: show the dialog as it is now.
+                    if matches!(e, AppError::Conflict(_)) {
+                        on_done.run(());
+                    }
+                }
+            }
+        });
+    };
+    let press = move |button: Button| match button {
+        Button::Now(ActionKind::Accept) => run(Action::Accept),
+        Button::Now(ActionKind::Read) => run(Action::Read),
+        Button::Now(ActionKind::ReturnToQueue) => run(Action::ReturnToQueue),
+        Button::Now(ActionKind::Close) => run(Action::Close { reason: None }),
+        Button::Now(_) => {}
+        Button::Opens(f) => {
+            error.set(None);
+            form.set(Some(f));
+        }
+    };
+
+    // Alt+letter presses a button (the physical key, so layouts and macOS's Option
+    // characters do not matter).
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if !ev.alt_key() || ev.ctrl_key() || ev.meta_key() || form.get_untracked().is_some() {
+            return;
+        }
+        let code = ev.code();
+        let Some(letter) = code.strip_prefix("Key").and_then(|k| k.chars().next()) else {
+            return;
+        };
+        let letter = letter.to_ascii_lowercase();
+        if busy.get_untracked() {
+            return;
+        }
+        if let Some((button, _, _)) = entries
+            .get_untracked()
+            .into_iter()
+            .find(|(_, _, key)| *key == letter)
+        {
+            ev.prevent_default();
+            press(button);
+        }
+    });
+    on_cleanup(move || keys.remove());
+
+    let title = dialog.title.clone();
+    view! {
+        <div class="dlg-actions" role="toolbar" aria-label=move || i18n.t("action.menu")>
+            <For
+                each=move || entries.get()
+                key=|(button, _, _)| *button
+                children=move |(button, label, key)| {
+                    let primary = matches!(
+                        button,
+                        Button::Now(ActionKind::Accept | ActionKind::Read)
+                    );
+                    let shortcut = format!("Alt+{}", key.to_ascii_uppercase());
+                    let hint = shortcut.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class=if primary {
+                                "dlg-button dlg-button--primary dlg-actions__button"
+                            } else {
+                                "dlg-button dlg-actions__button"
+                            }
+                            data-action=label.trim_start_matches("action.")
+                            aria-keyshortcuts=shortcut
+                            title=move || format!("{} ({hint})", i18n.t(label))
+                            disabled=move || busy.get()
+                            on:click=move |_| press(button)
+                        >
+                            {move || i18n.t(label)}
+                        </button>
+                    }
+                }
+            />
+        </div>
+        {move || {
+            error
+                .get()
+                .map(|key| {
+                    view! {
+                        <p class="dlg-actions__error" role="alert">
+                            {i18n.t(&key)}
+                        </p>
+                    }
+                })
+        }}
+        {move || {
+            notice
+                .get()
+                .map(|key| view! { <p class="dlg-actions__notice" role="status">{i18n.t(&key)}</p> })
+        }}
+        {move || {
+            form.get()
+                .map(|f| {
+                    let close = Callback::new(move |()| form.set(None));
+                    let done = Callback::new(move |passed: bool| {
+                        form.set(None);
+                        if passed {
+                            notice.set(Some("action.passed".into()));
+                        }
+                        on_done.run(());
+                    });
+                    view! {
+                        <ActionModal
+                            form=f
+                            dialog=id
+                            title=title.clone()
+                            options=options
+                            close
+                            done
+                        />
+                    }
+                })
+        }}
+    }
+}
+
+/// The modal of one form.
+#[component]
+fn ActionModal(
+    form: Form,
+    dialog: DialogId,
+    title: Option<String>,
+    options: LocalResource<Result<ActionOptions, AppError>>,
+    close: Callback<()>,
+    /// Called after the change; true when messages were passed for review.
+    done: Callback<bool>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            close.run(());
+        }
+    });
+    on_cleanup(move || escape.remove());
+    let heading = match form {
+        Form::Close => "action.close_title",
+        Form::Redirect => "action.redirect_title",
+        Form::Pass => "action.pass_title",
+        Form::Rename => "action.rename_title",
+    };
+    // The value chosen: a reason id, "user:ID" / "group:ID", or the new name.
+    let value = RwSignal::new(if form == Form::Rename {
+        title.unwrap_or_default()
+    } else {
+        String::new()
+    });
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let chosen = value.get_untracked();
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let result = match form {
+                Form::Close => {
+                    let reason = chosen.parse::<i64>().ok().map(CloseReasonId);
+                    dialog_action(dialog, Action::Close { reason })
+                        .await
+                        .map(|_| false)
+                }
+                Form::Rename => dialog_action(
+                    dialog,
+                    Action::Rename {
+                        title: Some(chosen),
+                    },
+                )
+                .await
+                .map(|_| false),
+                Form::Redirect => match parse_target(&chosen) {
+                    Some(to) => dialog_action(dialog, Action::Redirect { to })
+                        .await
+                        .map(|_| false),
+                    None => Err(AppError::validation("to", "action.choose")),
+                },
+                Form::Pass => match chosen.strip_prefix("user:").and_then(|u| u.parse().ok()) {
+                    Some(to) => pass_for_review(dialog, UserId(to), Vec::new())
+                        .await
+                        .map(|_| true),
+                    None => Err(AppError::validation("to", "action.choose")),
+                },
+            };
+            busy.set(false);
+            match result {
+                Ok(passed) => done.run(passed),
+                Err(e) => error.set(Some(e.key().to_owned())),
+            }
+        });
+    };
+
+    let field = move || {
+        let o = options.get().and_then(|o| o.ok());
+        match form {
+            Form::Rename => view! {
+                <label class="dlg-field">
+                    <span class="dlg-field__label">{move || i18n.t("action.title")}</span>
+                    <input
+                        class="dlg-input"
+                        name="title"
+                        maxlength="200"
+                        autofocus
+                        prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))
+                    />
+                    <span class="dlg-field__hint">{move || i18n.t("action.title_hint")}</span>
+                </label>
+            }
+            .into_any(),
+            Form::Close => {
+                let (reasons, required) = o
+                    .map(|o| (o.reasons, o.reason_required))
+                    .unwrap_or_default();
+                view! {
+                    <label class="dlg-field">
+                        <span class="dlg-field__label">{move || i18n.t("action.reason")}</span>
+                        <select
+                            class="dlg-input"
+                            name="reason"
+                            required=required
+                            prop:value=move || value.get()
+                            on:change=move |ev| value.set(event_target_value(&ev))
+                        >
+                            <option value="">
+                                {move || {
+                                    if required { i18n.t("action.choose") } else { i18n.t("action.reason_none") }
+                                }}
+                            </option>
+                            {reasons
+                                .into_iter()
+                                .map(|r| view! { <option value=r.id.to_string()>{r.name}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                }
+                .into_any()
+            }
+            Form::Redirect | Form::Pass => {
+                let (users, groups) = o.map(|o| (o.users, o.groups)).unwrap_or_default();
+                let groups = (form == Form::Redirect && !groups.is_empty()).then(|| {
+                    view! {
+                        <optgroup label=move || i18n.t("action.to_group")>
+                            {groups
+                                .into_iter()
+                                .map(|g| {
+                                    view! { <option value=format!("group:{}", g.id)>{g.name}</option> }
+                                })
+                                .collect_view()}
+                        </optgroup>
+                    }
+                });
+                view! {
+                    <label class="dlg-field">
+                        <span class="dlg-field__label">
+                            {move || {
+                                if form == Form::Pass { i18n.t("action.to_user") } else { i18n.t("action.redirect") }
+                            }}
+                        </span>
+                        <select
+                            class="dlg-input"
+                            name="to"
+                            required
+                            prop:value=move || value.get()
+                            on:change=move |ev| value.set(event_target_value(&ev))
+                        >
+                            <option value="">{move || i18n.t("action.choose")}</option>
+                            <optgroup label=move || i18n.t("action.to_user")>
+                                {users
+                                    .into_iter()
+                                    .map(|u| {
+                                        view! { <option value=format!("user:{}", u.id)>{u.name}</option> }
+                                    })
+                                    .collect_view()}
+                            </optgroup>
+                            {groups}
+                        </select>
+                        <Show when=move || form == Form::Pass>
+                            <span class="dlg-field__hint">{move || i18n.t("action.pass_hint")}</span>
+                        </Show>
+                    </label>
+                }
+                .into_any()
+            }
+        }
+    };
+
+    view! {
+        <div class="dlg-modal">
+            <div class="dlg-modal__backdrop" on:click=move |_| close.run(())></div>
+            <form
+                class="dlg-modal__panel dlg-modal__panel--small"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="dlg-action-title"
+                on:submit=submit
+            >
+                <header class="dlg-modal__head">
+                    <h2 id="dlg-action-title">{move || i18n.t(heading)}</h2>
+                </header>
+                <Suspense fallback=move || view! { <p>{move || i18n.t("inbox.loading")}</p> }>
+                    {field}
+                </Suspense>
+                {move || {
+                    error
+                        .get()
+                        .map(|key| view! { <p class="dlg-field__error" role="alert">{i18n.t(&key)}</p> })
+                }}
+                <div class="dlg-modal__buttons">
+                    <button type="button" class="dlg-button" on:click=move |_| close.run(())>
+                        {move || i18n.t("action.cancel")}
+                    </button>
+                    <button
+                        type="submit"
+                        class="dlg-button dlg-button--primary"
+                        disabled=move || busy.get()
+                    >
+                        {move || i18n.t(heading_button(form))}
+                    </button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+fn heading_button(form: Form) -> &'static str {
+    match form {
+        Form::Close => "action.close",
+        Form::Redirect => "action.redirect",
+        Form::Pass => "action.pass",
+        Form::Rename => "action.save",
+    }
+}
+
+/// "user:7" or "group:3".
+fn parse_target(value: &str) -> Option<QueueTarget> {
+    let (kind, id) = value.split_once(':')?;
+    let id: i64 = id.parse().ok()?;
+    match kind {
+        "user" => Some(QueueTarget::User(UserId(id))),
+        "group" => Some(QueueTarget::Group(GroupId(id))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_from_the_select_values() {
+        assert_eq!(parse_target("user:7"), Some(QueueTarget::User(UserId(7))));
+        assert_eq!(
+            parse_target("group:3"),
+            Some(QueueTarget::Group(GroupId(3)))
+        );
+        assert_eq!(parse_target("role:3"), None);
+        assert_eq!(parse_target("user:x"), None);
+        assert_eq!(parse_target(""), None);
+    }
+
+    #[test]
+    fn every_button_has_its_own_shortcut() {
+        let all = [
+            ActionKind::Accept,
+            ActionKind::Close,
+            ActionKind::Redirect,
+            ActionKind::ReturnToQueue,
+            ActionKind::Read,
+            ActionKind::Rename,
+        ];
+        let mut keys: Vec<char> = buttons(&all, true).iter().map(|b| b.2).collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n);
+    }
+}

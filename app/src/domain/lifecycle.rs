@@ -800,22 +800,19 @@ mod tests {
                 }
                 let i = pick % dialogs.len();
                 let before = dialogs[i].clone();
-                match apply(&before, &actor, &action) {
-                    Ok(next) => {
-                        // Nothing comes back to life.
-                        prop_assert!(before.status.is_active() || !next.status.is_active());
-                        if !before.status.is_active() {
-                            prop_assert!(next.status == before.status
-                                || (before.status == DialogStatus::ForReview
-                                    && next.status == DialogStatus::Closed),
-                                "status moved: {:?}", next);
-                        }
-                        prop_assert!(before.status.can_become(next.status)
-                            || before.status == next.status);
-                        check(&next);
-                        dialogs[i] = next;
+                if let Ok(next) = apply(&before, &actor, &action) {
+                    // Nothing comes back to life.
+                    prop_assert!(before.status.is_active() || !next.status.is_active());
+                    if !before.status.is_active() {
+                        prop_assert!(next.status == before.status
+                            || (before.status == DialogStatus::ForReview
+                                && next.status == DialogStatus::Closed),
+                            "status moved: {:?}", next);
                     }
-                    Err(_) => {}
+                    prop_assert!(before.status.can_become(next.status)
+                        || before.status == next.status);
+                    check(&next);
+                    dialogs[i] = next;
                 }
                 // A closed dialog takes no message for the client from anyone.
                 for d in &dialogs {

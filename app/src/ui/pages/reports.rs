@@ -148,7 +148,7 @@ fn ReportTables(rows: Vec<ReportRow>) -> impl IntoView {
             None => by_reason.push((row.reason.clone(), row.closed)),
         }
     }
-    by_reason.sort_by(|a, b| b.1.cmp(&a.1));
+    by_reason.sort_by_key(|r| std::cmp::Reverse(r.1));
     let reason_name = move |r: Option<String>| r.unwrap_or_else(|| i18n.t("report.no_reason"));
     let share = move |n: i64| {
         if total == 0 {

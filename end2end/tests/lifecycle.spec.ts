@@ -73,6 +73,13 @@ test('accept, reply, redirect, close with a reason, and a new dialog when the cl
     await alex.locator('.dlg-actions button[data-action=accept]').click();
     await expect(alex.locator('.dlg-msg--system', { hasText: 'Alex Morgan accepted the dialog' })).toBeVisible();
 
+    // System messages can be hidden for oneself, and shown again.
+    await alex.locator('.dlg-actions button[data-action=hide_system]').click();
+    await expect(alex.locator('.dlg-msg--system')).toHaveCount(0);
+    await expect(alex.locator('.dlg-actions button[data-action=hide_system]')).toHaveAttribute('aria-pressed', 'true');
+    await alex.locator('.dlg-actions button[data-action=hide_system]').click();
+    await expect(alex.locator('.dlg-msg--system', { hasText: 'Alex Morgan accepted the dialog' })).toBeVisible();
+
     // Close with a reason from the catalogue.
     await alex.keyboard.press('Alt+KeyC');
     const close = alex.locator('form.dlg-modal__panel');
@@ -150,4 +157,53 @@ test('when another operator accepts the open dialog, it says so live and leaves 
     await annaContext.close();
     await ivanContext.close();
   }
+});
+
+test('close reasons are kept in settings and counted in the report, on the page and as CSV', async ({ browser }) => {
+  const ctx = await context(browser);
+  const page = await ctx.newPage();
+  await signIn(page, 'admin@demo.test');
+  await page.goto('/settings');
+  await page.locator('body[data-hydrated]').waitFor();
+  const section = page.locator('section.dlg-reasons');
+  await expect(section.locator('li.dlg-reasons__item').first()).toBeVisible();
+  const reason = `Wrong number ${Date.now() % 100_000}`;
+  await section.locator('input[name=reason_name]').fill(reason);
+  await section.locator('form button[type=submit]').click();
+  await expect(section.locator('li.dlg-reasons__item input').last()).toHaveValue(reason);
+  // The same name twice is refused with a message.
+  await section.locator('input[name=reason_name]').fill(reason);
+  await section.locator('form button[type=submit]').click();
+  await expect(section.locator('.dlg-settings__error')).toHaveText('A reason with this name exists.');
+  await section.screenshot({ path: `${SHOTS}/settings-close-reasons.png` });
+
+  // The report of the demo's closed dialogs: totals per reason and the detailed table.
+  await page.goto('/reports');
+  await page.locator('body[data-hydrated]').waitFor();
+  await expect(page.locator('.dlg-report__bar').first()).toBeVisible();
+  await expect(page.locator('.dlg-report__table tbody tr').first()).toBeVisible();
+  const total = Number(await page.locator('.dlg-report__table tfoot td').innerText());
+  expect(total).toBeGreaterThan(0);
+  await page.screenshot({ path: `${SHOTS}/report-light.png`, fullPage: true });
+  // One line only.
+  await page.locator('select[name=line]').selectOption({ label: 'Support' });
+  await page.locator('.dlg-report__filters button[type=submit]').click();
+  await expect.poll(async () => Number(await page.locator('.dlg-report__table tfoot td').innerText())).toBeLessThan(total);
+  // The CSV carries the same rows.
+  const href = await page.locator('.dlg-report__filters a[download]').getAttribute('href');
+  const csv = await (await page.request.get(href!)).text();
+  expect(csv.split('\r\n')[0]).toBe('\ufeffReason,Line,Operator,Closed');
+  expect(csv).toContain(',Support,');
+  expect(csv).not.toContain(',Sales,');
+  // A reversed period is refused with a message.
+  await page.locator('.dlg-report__filters input[type=date]').first().fill('2030-01-01');
+  await page.locator('.dlg-report__filters button[type=submit]').click();
+  await expect(page.locator('.dlg-settings__error')).toHaveText('The period ends before it starts.');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await page.locator('.dlg-report__filters input[type=date]').first().fill('2020-01-01');
+  await page.locator('.dlg-report__filters button[type=submit]').click();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${SHOTS}/report-phone-dark.png`, fullPage: true });
+  await ctx.close();
 });

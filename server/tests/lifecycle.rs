@@ -98,9 +98,20 @@ async fn accepting_makes_the_dialog_mine_and_takes_it_from_the_queue(pool: PgPoo
             .await
             .expect("body");
     assert_eq!(body, "olga accepted the dialog");
-    // An accepted dialog is its assignee's: vera (a line viewer) no longer sees it.
+    // An accepted dialog is its assignee's: vera (a line viewer) no longer sees it, and
+    // the dialog she had open tells her why; someone without the line just gets 404.
     assert!(!new_list(&vera).await.contains(&w.acme.dialog_new));
-    let (status, _) = vera
+    let (status, body) = vera
+        .call("get_dialog", &[("id", &w.acme.dialog_new.to_string())])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["Conflict"], "error.dialog.taken");
+    assert!(
+        !body.to_string().contains("Hello"),
+        "nothing of it is shown: {body}"
+    );
+    let pavel = app.sign_in("pavel@acme.test").await;
+    let (status, _) = pavel
         .call("get_dialog", &[("id", &w.acme.dialog_new.to_string())])
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -211,7 +222,11 @@ async fn every_action_is_checked_against_the_role(pool: PgPool) {
     let (status, _) = vera
         .call("get_dialog", &[("id", &w.acme.dialog_olga.to_string())])
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "no longer taking part");
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "no longer taking part: {status}"
+    );
     let events: Vec<String> = system_events(&pool, w.acme.dialog_olga)
         .await
         .iter()
@@ -717,15 +732,69 @@ async fn a_client_writing_after_closing_opens_a_new_dialog(pool: PgPool) {
         .cloned()
         .expect("the row");
     assert_eq!(row["client_dialogs"], 2);
-    // Someone who may not see the closed one is not shown it.
+    // Someone who may not see the closed one is not shown it: vera reads the Sales queue
+    // and its closed dialogs, not Support's.
+    let vera = app.sign_in("vera@acme.test").await;
+    let (_, detail) = vera
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    assert_eq!(detail["other_dialogs"][0]["id"], first);
     sqlx::query("UPDATE dialogs SET line_id = $2 WHERE id = $1")
         .bind(first)
         .bind(w.acme.line_support)
         .execute(&pool)
         .await
-        .expect("move the old dialog to a line olga does not see");
-    let (_, detail) = olga
+        .expect("move the old dialog to a line vera does not see");
+    let (_, detail) = vera
         .call("get_dialog", &[("id", &second.to_string())])
         .await;
     assert_eq!(detail["other_dialogs"], json!([]));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn system_messages_can_be_hidden_per_user_and_dialog(pool: PgPool) {
+    let w = world(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let admin = app.sign_in("admin@acme.test").await;
+    assert_eq!(
+        act(&olga, w.acme.dialog_new, json!({"action": "accept"}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let dialog = w.acme.dialog_new.to_string();
+    let kinds = |detail: &Value| -> Vec<String> {
+        detail["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter_map(|m| m["kind"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (status, _) = olga
+        .call("set_hide_system", &[("id", &dialog), ("hide", "true")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, detail) = olga.call("get_dialog", &[("id", &dialog)]).await;
+    assert_eq!(detail["dialog"]["hide_system"], true);
+    assert_eq!(kinds(&detail), vec!["message"]);
+    // Only for her, and only in this dialog.
+    let (_, detail) = admin.call("get_dialog", &[("id", &dialog)]).await;
+    assert_eq!(detail["dialog"]["hide_system"], false);
+    assert_eq!(kinds(&detail), vec!["message", "system"]);
+    let (status, _) = olga
+        .call("set_hide_system", &[("id", &dialog), ("hide", "false")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, detail) = olga.call("get_dialog", &[("id", &dialog)]).await;
+    assert_eq!(kinds(&detail), vec!["message", "system"]);
+    // A dialog she cannot see is unknown.
+    let (status, _) = olga
+        .call(
+            "set_hide_system",
+            &[("id", &w.acme.dialog_admin.to_string()), ("hide", "true")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -68,8 +68,14 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                 }
                 return Err(AppError::NotFound);
             };
-            let (messages, has_earlier) =
-                store::messages::newest(&mut *conn, access.account_id, id, OPEN_MESSAGES).await?;
+            let (messages, has_earlier) = store::messages::newest(
+                &mut *conn,
+                access.account_id,
+                id,
+                OPEN_MESSAGES,
+                record.hide_system,
+            )
+            .await?;
             let other_dialogs =
                 store::dialogs::others_of_client(&mut *conn, &access, record.client_id, id).await?;
             let facts = record.facts();
@@ -97,6 +103,7 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                     can_send: permissions.can_send,
                     can_note: permissions.can_note,
                     actions,
+                    hide_system: record.hide_system,
                 },
                 messages,
                 has_earlier,
@@ -118,6 +125,25 @@ pub async fn get_permissions(id: DialogId) -> Result<DialogPermissions, AppError
                 .await?
                 .ok_or(AppError::NotFound)?;
             Ok(access.permissions(&record.facts(), &record.state(), record.channel_kind))
+        }
+        .await,
+    )
+}
+
+/// Hides or shows the dialog's system messages for the signed-in user (D6).
+#[server(endpoint = "set_hide_system")]
+pub async fn set_hide_system(id: DialogId, hide: bool) -> Result<(), AppError> {
+    crate::error::respond(
+        async move {
+            use crate::store;
+
+            let (state, _user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
+            store::dialogs::find(&mut conn, &access, id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            store::dialogs::set_hide_system(&mut *conn, &access, id, hide).await?;
+            Ok(())
         }
         .await,
     )

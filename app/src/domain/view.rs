@@ -152,6 +152,8 @@ pub struct DialogView {
     pub can_note: bool,
     /// The lifecycle actions the signed-in user may take now (D3).
     pub actions: Vec<crate::domain::lifecycle::ActionKind>,
+    /// The signed-in user hid this dialog's system messages (D6).
+    pub hide_system: bool,
 }
 
 /// What the signed-in user may write in a dialog.

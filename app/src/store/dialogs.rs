@@ -156,6 +156,8 @@ pub struct DialogRecord {
     pub queue_group_id: Option<GroupId>,
     /// The line asks for a close reason (D11).
     pub reason_required: bool,
+    /// This user hid the dialog's system messages (D6).
+    pub hide_system: bool,
 }
 
 impl DialogRecord {
@@ -210,7 +212,13 @@ pub async fn find(
                 array(SELECT p.user_id FROM dialog_participants p
                        WHERE p.dialog_id = d.id AND p.role = 'observer' ORDER BY p.added_at)
                     AS observer_ids,
-                d.queue_user_id, d.queue_group_id, l.close_requires_reason AS reason_required
+                d.queue_user_id, d.queue_group_id, l.close_requires_reason AS reason_required,
+                coalesce((SELECT s.hide_system FROM dialog_user_state s
+                           WHERE s.dialog_id = d.id AND s.user_id = ",
+    );
+    qb.push_bind(access.user_id);
+    qb.push(
+        "), false) AS hide_system
            FROM dialogs d
            JOIN lines l ON l.id = d.line_id
            JOIN channels ch ON ch.id = d.channel_id
@@ -348,6 +356,27 @@ pub async fn summary(
     qb.push_bind(id);
     access.push_dialog_scope(&mut qb, "d");
     qb.build_query_as().fetch_optional(db).await
+}
+
+/// Hides (or shows again) a dialog's system messages for this user (D6).
+pub async fn set_hide_system(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    dialog: DialogId,
+    hide: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO dialog_user_state (account_id, dialog_id, user_id, hide_system)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (dialog_id, user_id) DO UPDATE SET hide_system = excluded.hide_system",
+    )
+    .bind(access.account_id)
+    .bind(dialog)
+    .bind(access.user_id)
+    .bind(hide)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Moves the user's read position forward to `upto` (never backwards).

@@ -63,22 +63,24 @@ impl From<MessageRecord> for MessageView {
 }
 
 /// The newest `limit` messages of a dialog (one more is fetched to tell whether earlier ones
-/// exist), returned oldest first. The caller has checked the user may see the dialog.
+/// exist), returned oldest first; without system messages when the reader hid them. The caller has checked the user may see the dialog.
 pub async fn newest(
     db: impl PgExecutor<'_>,
     account: AccountId,
     dialog: DialogId,
     limit: i64,
+    without_system: bool,
 ) -> sqlx::Result<(Vec<MessageView>, bool)> {
     let mut rows: Vec<MessageView> = sqlx::query_as::<_, MessageRecord>(AssertSqlSafe(format!(
         "SELECT {VIEW_COLUMNS}
            FROM messages m LEFT JOIN users u ON u.id = m.author_user_id
-          WHERE m.account_id = $1 AND m.dialog_id = $2
+          WHERE m.account_id = $1 AND m.dialog_id = $2 AND NOT ($4 AND m.kind = 'system')
           ORDER BY m.id DESC LIMIT $3"
     )))
     .bind(account)
     .bind(dialog)
     .bind(limit + 1)
+    .bind(without_system)
     .fetch_all(db)
     .await?
     .into_iter()

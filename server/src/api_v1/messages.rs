@@ -204,7 +204,7 @@ pub async fn list(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let (messages, has_earlier) =
-        store::messages::newest(&mut *conn, api.access.account_id, dialog, limit).await?;
+        store::messages::newest(&mut *conn, api.access.account_id, dialog, limit, false).await?;
     Ok(Json(MessageList {
         data: messages.into_iter().map(Message::from).collect(),
         has_earlier,

@@ -63,6 +63,10 @@ pub fn ChatPage() -> impl IntoView {
         });
     });
 
+    // No composer under a dialog that could not be opened (taken by someone else, gone).
+    // A memo, so the composer is not rebuilt by the refreshes that live events cause.
+    let failed = Memo::new(move |_| detail.get().map(|r| r.is_err()));
+
     // Asked once per opened dialog, so the composer (and what is typed in it) survives the
     // refreshes that live events cause.
     let permissions = Resource::new(
@@ -117,6 +121,7 @@ pub fn ChatPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Show when=move || failed.get() != Some(true)>
         <Transition>
             {move || Suspend::new(async move {
                 permissions
@@ -141,5 +146,6 @@ pub fn ChatPage() -> impl IntoView {
                     })
             })}
         </Transition>
+        </Show>
     }
 }

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::api::dialogs::set_hide_system;
 use crate::api::lifecycle::{dialog_action, dialog_action_options, pass_for_review};
 use crate::domain::lifecycle::{Action, ActionKind, ActionOptions, QueueTarget};
 use crate::domain::{CloseReasonId, DialogId, DialogView, GroupId, UserId};
@@ -123,6 +124,7 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
     on_cleanup(move || keys.remove());
 
     let title = dialog.title.clone();
+    let hidden = dialog.hide_system;
     view! {
         <div class="dlg-actions" role="toolbar" aria-label=move || i18n.t("action.menu")>
             <For
@@ -154,6 +156,28 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
                     }
                 }
             />
+            <button
+                type="button"
+                class="dlg-button dlg-button--ghost dlg-actions__button dlg-actions__system"
+                data-action="hide_system"
+                aria-pressed=hidden.to_string()
+                disabled=move || busy.get()
+                on:click=move |_| {
+                    busy.set(true);
+                    spawn_local(async move {
+                        let result = set_hide_system(id, !hidden).await;
+                        busy.set(false);
+                        match result {
+                            Ok(()) => on_done.run(()),
+                            Err(e) => error.set(Some(e.key().to_owned())),
+                        }
+                    });
+                }
+            >
+                {move || {
+                    if hidden { i18n.t("action.show_system") } else { i18n.t("action.hide_system") }
+                }}
+            </button>
         </div>
         {move || {
             error

@@ -165,7 +165,10 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
                     }
                 })}
             <div class="dlg-msg__meta">
-                {message.author_name.map(|a| view! { <span class="dlg-msg__author">{a}</span> })}
+                {message
+                    .author_name
+                    .filter(|_| message.kind != MessageKind::System)
+                    .map(|a| view! { <span class="dlg-msg__author">{a}</span> })}
                 <time class="dlg-msg__time" datetime=message.created_at.to_rfc3339()>
                     {time}
                 </time>

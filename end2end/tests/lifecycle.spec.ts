@@ -49,8 +49,14 @@ test('accept, reply, redirect, close with a reason, and a new dialog when the cl
     await expect(anna.locator('.dlg-chat__header .dlg-status--in_work')).toBeVisible();
     await expect(anna.locator('.dlg-actions button[data-action=accept]')).toHaveCount(0);
 
-    // She replies; the client gets it.
+    // A draft survives a reload.
     const input = anna.locator('.dlg-composer__input');
+    await input.fill('Черновик ответа');
+    await anna.reload();
+    await anna.locator('body[data-hydrated]').waitFor();
+    await expect(input).toHaveValue('Черновик ответа');
+
+    // She replies; the client gets it.
     await input.fill('Добрый день! Сейчас пришлю.');
     await input.press('Enter');
     await client.waitFor((l) => l === '← Добрый день! Сейчас пришлю.');

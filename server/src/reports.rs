@@ -13,10 +13,13 @@ use app::i18n::translate;
 
 use crate::startup::AppState;
 
+/// The query string (flat: `serde(flatten)` would read every value as text).
 #[derive(Debug, serde::Deserialize)]
 pub struct CsvQuery {
-    #[serde(flatten)]
-    query: ReportQuery,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    #[serde(default)]
+    line_id: Option<app::domain::LineId>,
     /// The browser's offset from UTC in minutes (days are the user's days).
     #[serde(default)]
     tz: i32,
@@ -37,8 +40,13 @@ pub async fn close_reasons_csv(
         Ok(access) => access,
         Err(e) => return error(e),
     };
+    let query = ReportQuery {
+        from: q.from,
+        to: q.to,
+        line_id: q.line_id,
+    };
     let rows =
-        match app::api::close_reasons::report(&state.pool, &user, &access, &q.query, q.tz).await {
+        match app::api::close_reasons::report(&state.pool, &user, &access, &query, q.tz).await {
             Ok(rows) => rows,
             Err(e) => return error(e),
         };
@@ -53,7 +61,7 @@ pub async fn close_reasons_csv(
         ],
         &t("report.no_reason"),
     );
-    let name = format!("close-reasons-{}-{}.csv", q.query.from, q.query.to);
+    let name = format!("close-reasons-{}-{}.csv", query.from, query.to);
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

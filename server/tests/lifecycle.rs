@@ -570,6 +570,16 @@ async fn a_line_that_asks_for_a_reason_gets_one_from_the_catalogue(pool: PgPool)
         ))
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // One line only: Support had nothing closed.
+    let support = admin
+        .get(&format!(
+            "/reports/close-reasons.csv?from={today}&to={today}&line_id={}&tz=180",
+            w.acme.line_support
+        ))
+        .await;
+    assert_eq!(support.status(), StatusCode::OK);
+    let text = support.text().await.expect("csv");
+    assert_eq!(text.trim_end().lines().count(), 1, "{text}");
     let other_csv = other
         .get(&format!(
             "/reports/close-reasons.csv?from={today}&to={today}"

@@ -25,6 +25,7 @@ pub fn Topbar() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
+            crate::ui::components::composer::clear_stored_drafts();
             let _ = window().location().set_href("/login");
         }
     });

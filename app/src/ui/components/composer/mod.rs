@@ -14,9 +14,50 @@ pub use buttons::{ButtonsEditor, ButtonsToggle, ComposerButtons};
 pub use files::{AttachButton, ComposerFiles, FileChips};
 pub use templates::{TemplateBar, TemplateFields, TemplateForm};
 
-/// Unsent composer text per dialog, kept for the life of the inbox page.
+/// Unsent composer text per dialog, kept for the life of the inbox page and in the
+/// browser's local storage, so a reload keeps it too. Signing out clears them.
 #[derive(Clone, Copy, Default)]
 pub struct Drafts(pub StoredValue<Vec<(DialogId, String)>>);
+
+/// Local storage keys of drafts start with this.
+pub const DRAFT_KEY_PREFIX: &str = "dlg-draft-";
+
+fn storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+/// The draft of a dialog kept in this browser.
+fn stored_draft(id: DialogId) -> Option<String> {
+    storage()?
+        .get_item(&format!("{DRAFT_KEY_PREFIX}{id}"))
+        .ok()
+        .flatten()
+        .filter(|t| !t.is_empty())
+}
+
+fn store_draft(id: DialogId, text: &str) {
+    if let Some(storage) = storage() {
+        let key = format!("{DRAFT_KEY_PREFIX}{id}");
+        let _ = if text.is_empty() {
+            storage.remove_item(&key)
+        } else {
+            storage.set_item(&key, text)
+        };
+    }
+}
+
+/// Forgets every draft kept in this browser (on sign-out: the next person at this
+/// computer does not see them).
+pub fn clear_stored_drafts() {
+    let Some(storage) = storage() else { return };
+    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|k| k.starts_with(DRAFT_KEY_PREFIX))
+        .collect();
+    for key in keys {
+        let _ = storage.remove_item(&key);
+    }
+}
 
 pub fn provide_drafts() {
     provide_context(Drafts::default());
@@ -41,8 +82,22 @@ pub fn Composer(
         })
         .unwrap_or_default();
     let text = RwSignal::new(saved);
+    // After hydration (the server knows nothing of it): the draft kept in this browser.
     Effect::new(move |_| {
+        if let Some(id) = dialog_id.get_untracked()
+            && text.get_untracked().is_empty()
+            && let Some(kept) = stored_draft(id)
+        {
+            text.set(kept);
+        }
+    });
+    Effect::new(move |prev: Option<()>| {
         let current = text.get();
+        if let Some(id) = dialog_id.get_untracked()
+            && prev.is_some()
+        {
+            store_draft(id, &current);
+        }
         if let (Some(drafts), Some(id)) = (drafts, dialog_id.get_untracked()) {
             // A plain list: a handful of drafts, and no hashing code in the browser bundle.
             drafts.0.update_value(|all| {

@@ -54,9 +54,9 @@ pub fn ReportsPage() -> impl IntoView {
                     class="dlg-input"
                     type="date"
                     required
-                    prop:value=move || value.get().to_string()
+                    prop:value=move || format_day(value.get())
                     on:change=move |ev| {
-                        if let Ok(d) = NaiveDate::parse_from_str(&event_target_value(&ev), "%Y-%m-%d") {
+                        if let Some(d) = parse_day(&event_target_value(&ev)) {
                             value.set(d);
                         }
                     }
@@ -208,5 +208,37 @@ fn ReportTables(rows: Vec<ReportRow>) -> impl IntoView {
                 </tfoot>
             </table>
         </section>
+    }
+}
+
+/// "2026-12-02" from a date input. By hand: chrono's format parser would add tens of
+/// kilobytes to the browser bundle for one field.
+fn parse_day(value: &str) -> Option<NaiveDate> {
+    let mut parts = value.splitn(3, '-').map(str::parse::<u32>);
+    let (y, m, d) = (
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+    );
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
+}
+
+fn format_day(day: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_round_trip_through_the_date_input_format() {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(format_day(day), "2026-03-09");
+        assert_eq!(parse_day("2026-03-09"), Some(day));
+        assert_eq!(parse_day("2026-02-30"), None);
+        assert_eq!(parse_day(""), None);
+        assert_eq!(parse_day("x-1-1"), None);
     }
 }

@@ -79,6 +79,19 @@ test('accept, reply, redirect, close with a reason, and a new dialog when the cl
     await alex.locator('.dlg-actions button[data-action=accept]').click();
     await expect(alex.locator('.dlg-msg--system', { hasText: 'Alex Morgan accepted the dialog' })).toBeVisible();
 
+    // An observer joins; the client sees nothing of it.
+    await alex.locator('.dlg-actions button[data-action=helpers]').click();
+    const people = alex.locator('.dlg-helpers');
+    await people.locator('select[name=user]').selectOption({ label: 'Ivan Sokolov' });
+    await people.locator('select[name=role]').selectOption('observer');
+    await alex.screenshot({ path: `${SHOTS}/lifecycle-helpers-form.png` });
+    await people.locator('form button[type=submit]').click();
+    await expect(people).toHaveCount(0);
+    await expect(alex.locator('.dlg-msg--system', { hasText: 'Alex Morgan added Ivan Sokolov as an observer' })).toBeVisible();
+    await alex.locator('.dlg-actions button[data-action=helpers]').click();
+    await expect(alex.locator('.dlg-helpers__item[data-role=observer]')).toContainText('Ivan Sokolov');
+    await alex.keyboard.press('Escape');
+
     // System messages can be hidden for oneself, and shown again.
     await alex.locator('.dlg-actions button[data-action=hide_system]').click();
     await expect(alex.locator('.dlg-msg--system')).toHaveCount(0);

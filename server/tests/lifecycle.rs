@@ -211,6 +211,30 @@ async fn every_action_is_checked_against_the_role(pool: PgPool) {
     };
     assert_eq!(send("message").await, StatusCode::FORBIDDEN);
     assert_eq!(send("note").await, StatusCode::OK);
+    // Everyone in the dialog sees who helps; only the assignee and supervisors change it.
+    let dialog_olga = w.acme.dialog_olga.to_string();
+    let (_, detail) = olga.call("get_dialog", &[("id", &dialog_olga)]).await;
+    assert_eq!(
+        detail["dialog"]["helpers"],
+        json!([{"user_id": vera_id, "name": "vera", "role": "observer"}])
+    );
+    assert_eq!(detail["dialog"]["can_manage_helpers"], true);
+    let (_, detail) = vera.call("get_dialog", &[("id", &dialog_olga)]).await;
+    assert_eq!(detail["dialog"]["can_manage_helpers"], false);
+    let (status, _) = act(
+        &vera,
+        w.acme.dialog_olga,
+        json!({"action": "add_helper", "user": admin_id, "role": "co_assignee"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = act(
+        &olga,
+        w.acme.dialog_olga,
+        json!({"action": "add_helper", "user": vera_id, "role": "observer"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "twice: {body}");
     // She may leave on her own.
     let (status, body) = act(
         &vera,

@@ -78,11 +78,13 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
             .await?;
             let other_dialogs =
                 store::dialogs::others_of_client(&mut *conn, &access, record.client_id, id).await?;
+            let helpers = store::dialogs::helpers(&mut *conn, &access, id).await?;
             let facts = record.facts();
-            let state = record.state();
-            let permissions = access.permissions(&facts, &state, record.channel_kind);
-            let actions = state
-                .available(&access.actor(&facts))
+            let lifecycle = record.state();
+            let actor = access.actor(&facts);
+            let permissions = access.permissions(&facts, &lifecycle, record.channel_kind);
+            let actions = lifecycle
+                .available(&actor)
                 .iter()
                 .filter_map(crate::domain::lifecycle::ActionKind::of)
                 .collect();
@@ -104,6 +106,8 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                     can_note: permissions.can_note,
                     actions,
                     hide_system: record.hide_system,
+                    helpers,
+                    can_manage_helpers: lifecycle.may_manage_helpers(&actor),
                 },
                 messages,
                 has_earlier,

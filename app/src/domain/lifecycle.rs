@@ -28,6 +28,11 @@ pub enum QueueTarget {
 
 /// A user's part in a dialog besides being its assignee (D5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(
+    feature = "ssr",
+    sqlx(type_name = "participant_role", rename_all = "snake_case")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HelperRole {
     /// Works on the dialog with the assignee: may reply.
@@ -187,6 +192,11 @@ impl DialogState {
                 || self.is_assignee(actor.user)
                 || self.co_assignees.contains(&actor.user)
                 || actor.supervises)
+    }
+
+    /// May this actor add and remove co-assignees and observers (D5)?
+    pub fn may_manage_helpers(&self, actor: &Actor) -> bool {
+        self.status.is_active() && self.may_manage(actor)
     }
 
     /// The actions this actor may take now, for the buttons (Rename and the helpers are

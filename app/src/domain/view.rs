@@ -154,6 +154,21 @@ pub struct DialogView {
     pub actions: Vec<crate::domain::lifecycle::ActionKind>,
     /// The signed-in user hid this dialog's system messages (D6).
     pub hide_system: bool,
+    /// Co-assignees and observers (D5).
+    #[serde(default)]
+    pub helpers: Vec<Helper>,
+    /// The signed-in user may add and remove them.
+    #[serde(default)]
+    pub can_manage_helpers: bool,
+}
+
+/// A co-assignee or observer of a dialog (D5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Helper {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: crate::domain::lifecycle::HelperRole,
 }
 
 /// What the signed-in user may write in a dialog.

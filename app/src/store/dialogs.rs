@@ -510,3 +510,21 @@ pub async fn others_of_client(
     qb.push_bind(MAX_OTHER_DIALOGS);
     qb.build_query_as().fetch_all(db).await
 }
+
+/// A dialog's co-assignees and observers with their names (D5), in the order they joined.
+pub async fn helpers(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    dialog: DialogId,
+) -> sqlx::Result<Vec<crate::domain::Helper>> {
+    sqlx::query_as(
+        "SELECT p.user_id, u.display_name AS name, p.role
+           FROM dialog_participants p JOIN users u ON u.id = p.user_id
+          WHERE p.account_id = $1 AND p.dialog_id = $2 AND p.role IN ('co_assignee', 'observer')
+          ORDER BY p.added_at, p.user_id",
+    )
+    .bind(access.account_id)
+    .bind(dialog)
+    .fetch_all(db)
+    .await
+}

@@ -7,8 +7,8 @@ use leptos::task::spawn_local;
 
 use crate::api::dialogs::set_hide_system;
 use crate::api::lifecycle::{dialog_action, dialog_action_options, pass_for_review};
-use crate::domain::lifecycle::{Action, ActionKind, ActionOptions, QueueTarget};
-use crate::domain::{CloseReasonId, DialogId, DialogView, GroupId, UserId};
+use crate::domain::lifecycle::{Action, ActionKind, ActionOptions, HelperRole, QueueTarget};
+use crate::domain::{CloseReasonId, DialogId, DialogView, GroupId, Helper, UserId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 
@@ -19,6 +19,8 @@ enum Form {
     Redirect,
     Pass,
     Rename,
+    /// Co-assignees and observers (D5).
+    Helpers,
 }
 
 /// A button of the bar: what it does, its label and its shortcut letter.
@@ -43,6 +45,7 @@ fn buttons(actions: &[ActionKind], reason_form: bool) -> Vec<(Button, &'static s
         out.push(entry);
     }
     out.push((Button::Opens(Form::Pass), "action.pass", 'p'));
+    out.push((Button::Opens(Form::Helpers), "action.helpers", 'u'));
     out
 }
 
@@ -125,6 +128,8 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
 
     let title = dialog.title.clone();
     let hidden = dialog.hide_system;
+    let helpers = dialog.helpers.clone();
+    let can_manage_helpers = dialog.can_manage_helpers;
     view! {
         <div class="dlg-actions" role="toolbar" aria-label=move || i18n.t("action.menu")>
             <For
@@ -206,6 +211,19 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
                         }
                         on_done.run(());
                     });
+                    if f == Form::Helpers {
+                        return view! {
+                            <HelpersModal
+                                dialog=id
+                                helpers=helpers.clone()
+                                can_manage=can_manage_helpers
+                                options=options
+                                close
+                                done
+                            />
+                        }
+                            .into_any();
+                    }
                     view! {
                         <ActionModal
                             form=f
@@ -216,6 +234,7 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
                             done
                         />
                     }
+                        .into_any()
                 })
         }}
     }
@@ -243,7 +262,7 @@ fn ActionModal(
         Form::Close => "action.close_title",
         Form::Redirect => "action.redirect_title",
         Form::Pass => "action.pass_title",
-        Form::Rename => "action.rename_title",
+        Form::Rename | Form::Helpers => "action.rename_title",
     };
     // The value chosen: a reason id, "user:ID" / "group:ID", or the new name.
     let value = RwSignal::new(if form == Form::Rename {
@@ -281,6 +300,7 @@ fn ActionModal(
                         .map(|_| false),
                     None => Err(AppError::validation("to", "action.choose")),
                 },
+                Form::Helpers => Ok(false),
                 Form::Pass => match chosen.strip_prefix("user:").and_then(|u| u.parse().ok()) {
                     Some(to) => pass_for_review(dialog, UserId(to), Vec::new())
                         .await
@@ -299,7 +319,7 @@ fn ActionModal(
     let field = move || {
         let o = options.get().and_then(|o| o.ok());
         match form {
-            Form::Rename => view! {
+            Form::Rename | Form::Helpers => view! {
                 <label class="dlg-field">
                     <span class="dlg-field__label">{move || i18n.t("action.title")}</span>
                     <input
@@ -434,7 +454,143 @@ fn heading_button(form: Form) -> &'static str {
         Form::Close => "action.close",
         Form::Redirect => "action.redirect",
         Form::Pass => "action.pass",
-        Form::Rename => "action.save",
+        Form::Rename | Form::Helpers => "action.save",
+    }
+}
+
+/// Co-assignees and observers (D5): who they are, and for the assignee and supervisors,
+/// adding and removing them. The client sees nothing of it.
+#[component]
+fn HelpersModal(
+    dialog: DialogId,
+    helpers: Vec<Helper>,
+    can_manage: bool,
+    options: LocalResource<Result<ActionOptions, AppError>>,
+    close: Callback<()>,
+    done: Callback<bool>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            close.run(());
+        }
+    });
+    on_cleanup(move || escape.remove());
+    let error = RwSignal::new(None::<String>);
+    let user = RwSignal::new(String::new());
+    let role = RwSignal::new(HelperRole::CoAssignee);
+    let change = move |action: Action| {
+        error.set(None);
+        spawn_local(async move {
+            match dialog_action(dialog, action).await {
+                Ok(_) => done.run(false),
+                Err(e) => error.set(Some(e.key().to_owned())),
+            }
+        });
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(id) = user.get_untracked().parse::<i64>() else {
+            error.set(Some("action.choose".into()));
+            return;
+        };
+        change(Action::AddHelper {
+            user: UserId(id),
+            role: role.get_untracked(),
+        });
+    };
+    let role_label = |role: HelperRole| match role {
+        HelperRole::CoAssignee => "action.co_assignee",
+        HelperRole::Observer => "action.observer",
+    };
+    let rows = helpers
+        .into_iter()
+        .map(|h| {
+            let (user, role) = (h.user_id, h.role);
+            view! {
+                <li class="dlg-helpers__item" data-role=role.as_str()>
+                    <span class="dlg-helpers__name">{h.name}</span>
+                    <span class="dlg-helpers__role">{move || i18n.t(role_label(role))}</span>
+                    <Show when=move || can_manage>
+                        <button
+                            type="button"
+                            class="dlg-button dlg-button--ghost"
+                            on:click=move |_| change(Action::RemoveHelper { user, role })
+                        >
+                            {move || i18n.t("action.remove")}
+                        </button>
+                    </Show>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="dlg-modal">
+            <div class="dlg-modal__backdrop" on:click=move |_| close.run(())></div>
+            <div
+                class="dlg-modal__panel dlg-modal__panel--small dlg-helpers"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="dlg-helpers-title"
+            >
+                <header class="dlg-modal__head">
+                    <h2 id="dlg-helpers-title">{move || i18n.t("action.helpers_title")}</h2>
+                </header>
+                <p class="dlg-field__hint">{move || i18n.t("action.helpers_hint")}</p>
+                <ul class="dlg-helpers__list">{rows}</ul>
+                <Show when=move || can_manage>
+                    <form class="dlg-helpers__add" on:submit=add>
+                        <select
+                            class="dlg-input"
+                            name="user"
+                            aria-label=move || i18n.t("action.to_user")
+                            on:change=move |ev| user.set(event_target_value(&ev))
+                        >
+                            <option value="">{move || i18n.t("action.choose")}</option>
+                            {move || {
+                                options
+                                    .get()
+                                    .and_then(|o| o.ok())
+                                    .map(|o| {
+                                        o.users
+                                            .into_iter()
+                                            .map(|u| view! { <option value=u.id.to_string()>{u.name}</option> })
+                                            .collect_view()
+                                    })
+                            }}
+                        </select>
+                        <select
+                            class="dlg-input"
+                            name="role"
+                            aria-label=move || i18n.t("action.role")
+                            on:change=move |ev| {
+                                role.set(if event_target_value(&ev) == "observer" {
+                                    HelperRole::Observer
+                                } else {
+                                    HelperRole::CoAssignee
+                                })
+                            }
+                        >
+                            <option value="co_assignee">{move || i18n.t("action.co_assignee")}</option>
+                            <option value="observer">{move || i18n.t("action.observer")}</option>
+                        </select>
+                        <button type="submit" class="dlg-button dlg-button--primary">
+                            {move || i18n.t("action.add")}
+                        </button>
+                    </form>
+                </Show>
+                {move || {
+                    error
+                        .get()
+                        .map(|key| view! { <p class="dlg-field__error" role="alert">{i18n.t(&key)}</p> })
+                }}
+                <div class="dlg-modal__buttons">
+                    <button type="button" class="dlg-button" on:click=move |_| close.run(())>
+                        {move || i18n.t("action.done")}
+                    </button>
+                </div>
+            </div>
+        </div>
     }
 }
 

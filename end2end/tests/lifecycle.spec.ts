@@ -110,6 +110,9 @@ test('accept, reply, redirect, close with a reason, and a new dialog when the cl
     await expect(alex.locator('.dlg-msg--system', { hasText: `Alex Morgan closed the dialog: ${reason}` })).toBeVisible();
     await expect(alex.locator('.dlg-chat__header .dlg-status--closed')).toBeVisible();
     await expect(alex.locator('.dlg-actions button[data-action=close]')).toHaveCount(0);
+    // Anna, who still has it open, is told at once: no more replies to the client.
+    await expect(anna.locator('.dlg-chat__header .dlg-status--closed')).toBeVisible();
+    await expect(anna.locator('.dlg-composer__readonly')).toBeVisible();
     // Nobody writes to the client in a closed dialog.
     await expect(alex.locator('.dlg-composer__readonly')).toBeVisible();
     await alex.screenshot({ path: `${SHOTS}/lifecycle-closed-light.png` });

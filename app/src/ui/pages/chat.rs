@@ -67,11 +67,19 @@ pub fn ChatPage() -> impl IntoView {
     // A memo, so the composer is not rebuilt by the refreshes that live events cause.
     let failed = Memo::new(move |_| detail.get().map(|r| r.is_err()));
 
-    // Asked once per opened dialog, so the composer (and what is typed in it) survives the
-    // refreshes that live events cause.
+    // Asked once per opened dialog, so the composer survives the refreshes that live events
+    // cause; and again when the dialog's status or the user's rights in it change (someone
+    // else redirected or closed it), so it never offers what would be refused. What is
+    // typed is kept by the drafts either way.
+    let gate = Memo::new(move |_| {
+        detail
+            .get()
+            .and_then(|r| r.ok())
+            .map(|d| (d.dialog.status, d.dialog.can_send, d.dialog.can_note))
+    });
     let permissions = Resource::new(
-        move || id.get(),
-        |id| async move {
+        move || (id.get(), gate.get()),
+        |(id, _)| async move {
             match id {
                 Some(id) => get_permissions(id).await,
                 None => Err(AppError::NotFound),

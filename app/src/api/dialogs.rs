@@ -60,13 +60,7 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
             let mut conn = state.pool.acquire().await?;
             let Some(record) = store::dialogs::find(&mut conn, &access, id, false).await? else {
                 // Someone else accepted a dialog this user saw in the queue: say so.
-                if store::lifecycle::taken_by(&mut conn, &access, id)
-                    .await?
-                    .is_some()
-                {
-                    return Err(AppError::Conflict("error.dialog.taken".into()));
-                }
-                return Err(AppError::NotFound);
+                return Err(crate::api::lifecycle::unseen(&mut conn, &access, id).await?);
             };
             let (messages, has_earlier) = store::messages::newest(
                 &mut *conn,

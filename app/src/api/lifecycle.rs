@@ -96,20 +96,31 @@ pub async fn act(
     let mut tx = pool.begin().await?;
     let Some(record) = crate::store::dialogs::find(&mut tx, access, id, true).await? else {
         // Lost a race to accept: the dialog left this user's sight when the other won.
-        if matches!(action, Action::Accept)
-            && crate::store::lifecycle::taken_by(&mut tx, access, id)
-                .await?
-                .is_some()
-        {
-            return Err(AppError::Conflict(
-                crate::domain::lifecycle::LifecycleError::Taken.key().into(),
-            ));
-        }
-        return Err(AppError::NotFound);
+        return Err(match action {
+            Action::Accept => unseen(&mut tx, access, id).await?,
+            _ => AppError::NotFound,
+        });
     };
     let status = step(&mut tx, user, access, &record, action).await?;
     tx.commit().await?;
     Ok(status)
+}
+
+/// Why a dialog is not there for this user: taken by someone else while they could see it
+/// waiting (`error.dialog.taken`), or simply not found.
+#[cfg(feature = "ssr")]
+pub async fn unseen(
+    conn: &mut sqlx::PgConnection,
+    access: &crate::auth::Access,
+    id: DialogId,
+) -> Result<AppError, AppError> {
+    use crate::domain::lifecycle::LifecycleError;
+    Ok(
+        match crate::store::lifecycle::taken_by(conn, access, id).await? {
+            Some(_) => AppError::Conflict(LifecycleError::Taken.key().into()),
+            None => AppError::NotFound,
+        },
+    )
 }
 
 /// One lifecycle step on a dialog the caller has locked (also used by a reply that accepts
@@ -163,7 +174,8 @@ pub async fn step(
                     let name = store::lifecycle::user_name(tx, account, *u)
                         .await?
                         .ok_or_else(|| AppError::validation("to", "error.dialog.bad_target"))?;
-                    if !store::lifecycle::may_send_on_line(tx, account, *u, record.line_id).await? {
+                    let target = crate::auth::Access::of_user(tx, account, *u).await?;
+                    if !target.is_some_and(|t| t.line_rights(record.line_id).send) {
                         return Err(AppError::validation(
                             "to",
                             "error.dialog.target_cannot_send",
@@ -276,7 +288,7 @@ pub async fn pass(
     let to_name = store::lifecycle::user_name(&mut tx, account, to)
         .await?
         .ok_or_else(|| AppError::validation("to", "error.dialog.bad_target"))?;
-    let (copy, _number, copied) =
+    let (copy, copied) =
         store::lifecycle::review_copy(&mut tx, account, id, to, user.user_id, messages).await?;
     if copied == 0 || (!messages.is_empty() && copied != messages.len()) {
         // An unknown message, another dialog's, or a system message: nothing is passed.

@@ -59,6 +59,35 @@ impl Access {
         })
     }
 
+    /// The rights of another active user of the account (say, whom a dialog is redirected
+    /// to), or None for an unknown, inactive or other account's user.
+    pub async fn of_user(
+        conn: &mut sqlx::PgConnection,
+        account: AccountId,
+        user: UserId,
+    ) -> AppResult<Option<Access>> {
+        let role: Option<AccountRole> = sqlx::query_scalar(
+            "SELECT role FROM users WHERE account_id = $1 AND id = $2 AND active",
+        )
+        .bind(account)
+        .bind(user)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(role) = role else {
+            return Ok(None);
+        };
+        let (lines, public_lines, groups) =
+            store::access::line_rights(&mut *conn, account, user).await?;
+        Ok(Some(Access {
+            account_id: account,
+            user_id: user,
+            role,
+            lines,
+            public_lines,
+            groups,
+        }))
+    }
+
     fn rights(&self, line: LineId) -> LineRights {
         self.lines.get(&line).copied().unwrap_or_default()
     }

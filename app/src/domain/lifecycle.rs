@@ -26,6 +26,17 @@ pub enum QueueTarget {
     Group(GroupId),
 }
 
+impl QueueTarget {
+    /// The target stored as a dialog's `queue_user_id` / `queue_group_id`.
+    pub fn from_columns(user: Option<UserId>, group: Option<GroupId>) -> Option<QueueTarget> {
+        match (user, group) {
+            (Some(u), _) => Some(QueueTarget::User(u)),
+            (None, Some(g)) => Some(QueueTarget::Group(g)),
+            (None, None) => None,
+        }
+    }
+}
+
 /// A user's part in a dialog besides being its assignee (D5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]

@@ -178,11 +178,7 @@ impl DialogRecord {
         DialogState {
             status: self.status,
             assignee: self.assignee_id,
-            queue: match (self.queue_user_id, self.queue_group_id) {
-                (Some(u), _) => Some(QueueTarget::User(u)),
-                (None, Some(g)) => Some(QueueTarget::Group(g)),
-                (None, None) => None,
-            },
+            queue: QueueTarget::from_columns(self.queue_user_id, self.queue_group_id),
             co_assignees: self.co_assignee_ids.clone(),
             observers: self.observer_ids.clone(),
             title: self.title.clone(),
@@ -265,11 +261,7 @@ impl DialogSummary {
         DialogState {
             status: self.status,
             assignee: self.assignee_id,
-            queue: match (self.queue_user_id, self.queue_group_id) {
-                (Some(u), _) => Some(QueueTarget::User(u)),
-                (None, Some(g)) => Some(QueueTarget::Group(g)),
-                (None, None) => None,
-            },
+            queue: QueueTarget::from_columns(self.queue_user_id, self.queue_group_id),
             co_assignees: self.co_assignee_ids.clone(),
             observers: self.observer_ids.clone(),
             title: self.title.clone(),

@@ -181,30 +181,6 @@ pub async fn group_name(
         .await
 }
 
-/// Does this user have "send" on the line (directly or through a group), or are they an
-/// owner or admin? Redirecting to someone who could not accept would strand the dialog.
-pub async fn may_send_on_line(
-    conn: &mut PgConnection,
-    account: AccountId,
-    user: UserId,
-    line: crate::domain::LineId,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT u.role IN ('owner', 'admin') OR EXISTS (
-                SELECT 1 FROM line_access a
-                 WHERE a.account_id = $1 AND a.line_id = $3 AND a.can_send
-                   AND (a.user_id = u.id OR a.group_id IN (
-                        SELECT group_id FROM user_group_members WHERE user_id = u.id)))
-           FROM users u WHERE u.account_id = $1 AND u.id = $2 AND u.active",
-    )
-    .bind(account)
-    .bind(user)
-    .bind(line)
-    .fetch_optional(conn)
-    .await
-    .map(|v| v.unwrap_or(false))
-}
-
 /// The assignee's name of a dialog of the account that is in work, when the user could see
 /// it while it waited (they may view its line): what the loser of a race to accept is told.
 pub async fn taken_by(
@@ -225,7 +201,7 @@ pub async fn taken_by(
 
 /// Copies messages of `from` into a new dialog passed to `to` for review (D8): the copy is
 /// listed under New for them until they press "Read". `messages` empty: the whole dialog
-/// (its newest `MAX_REVIEW_MESSAGES`). Returns the new dialog and its number.
+/// (its newest `MAX_REVIEW_MESSAGES`). Returns the new dialog and how many messages it got.
 pub async fn review_copy(
     conn: &mut PgConnection,
     account: AccountId,
@@ -233,8 +209,8 @@ pub async fn review_copy(
     to: UserId,
     initiator: UserId,
     messages: &[crate::domain::MessageId],
-) -> sqlx::Result<(DialogId, i64, usize)> {
-    let (dialog, number): (DialogId, i64) = sqlx::query_as(
+) -> sqlx::Result<(DialogId, usize)> {
+    let dialog: DialogId = sqlx::query_scalar(
         "WITH number AS (
             UPDATE accounts SET next_dialog_number = next_dialog_number + 1
              WHERE id = $1 RETURNING next_dialog_number - 1 AS n
@@ -244,7 +220,7 @@ pub async fn review_copy(
          SELECT $1, number.n, d.title, 'for_review', d.line_id, d.channel_id, d.client_id,
                 $3, d.id, NULL
            FROM dialogs d, number WHERE d.account_id = $1 AND d.id = $2
-         RETURNING id, number",
+         RETURNING id",
     )
     .bind(account)
     .bind(from)
@@ -315,7 +291,7 @@ pub async fn review_copy(
     .bind(dialog)
     .execute(&mut *conn)
     .await?;
-    Ok((dialog, number, copied.len()))
+    Ok((dialog, copied.len()))
 }
 
 /// The most messages one review copy takes.

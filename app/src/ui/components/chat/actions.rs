@@ -252,12 +252,7 @@ fn ActionModal(
     done: Callback<bool>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "Escape" {
-            close.run(());
-        }
-    });
-    on_cleanup(move || escape.remove());
+    crate::ui::components::common::close_on_escape(close);
     let heading = match form {
         Form::Close => "action.close_title",
         Form::Redirect => "action.redirect_title",
@@ -470,12 +465,7 @@ fn HelpersModal(
     done: Callback<bool>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "Escape" {
-            close.run(());
-        }
-    });
-    on_cleanup(move || escape.remove());
+    crate::ui::components::common::close_on_escape(close);
     let error = RwSignal::new(None::<String>);
     let user = RwSignal::new(String::new());
     let role = RwSignal::new(HelperRole::CoAssignee);

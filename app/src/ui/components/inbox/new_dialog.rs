@@ -42,12 +42,7 @@ fn NewDialogForm(close: Callback<()>) -> impl IntoView {
     let options = Resource::new(|| (), |_| start_options());
     // Escape closes the form wherever the focus is (a button that was just disabled drops
     // it to the page).
-    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "Escape" {
-            close.run(());
-        }
-    });
-    on_cleanup(move || escape.remove());
+    crate::ui::components::common::close_on_escape(close);
     view! {
         <div class="dlg-modal">
             <div class="dlg-modal__backdrop" on:click=move |_| close.run(())></div>

@@ -2,21 +2,30 @@
 //! `events` rows and broadcasts them in-process; every WebSocket forwards what its user may
 //! see. Several app servers sharing one database each run their own listener, so a message
 //! written through one reaches browsers connected to any other.
+//!
+//! Presence (who else has a dialog open, who is typing) rides on the same sockets and the
+//! same listener but is never stored: a browser's report becomes a NOTIFY on
+//! `dialogs_presence` carrying the dialog's facts, and every app server passes it on to
+//! the sockets of those who may see the dialog.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use app::auth::{Access, MaybeUser};
-use app::domain::{EventId, LiveEvent};
+use app::domain::event::DialogFacts;
+use app::domain::presence::{
+    MAX_REPORT_BYTES, PresenceFrame, PresenceReport, PresenceState, PresenceUpdate,
+};
+use app::domain::{AccountId, DialogId, EventId, LiveEvent};
 use app::store::events::{self, NOTIFY_CHANNEL, StoredEvent};
 use axum::Extension;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
@@ -38,6 +47,15 @@ const FRAME_WINDOW: Duration = Duration::from_millis(20);
 /// Distinct frames one tick keeps for reuse: sockets that may see the same events share
 /// one encoded frame.
 const SHARED_FRAMES: usize = 64;
+/// The NOTIFY channel of presence reports, shared by every app server on the database.
+pub const PRESENCE_CHANNEL: &str = "dialogs_presence";
+/// Presence notices buffered per process; a socket that falls behind skips some (the next
+/// heartbeat repeats them).
+const PRESENCE_BUFFER: usize = 256;
+/// Presence reports a socket may send at once, and how fast that allowance comes back: a
+/// browser sends a heartbeat every 10 s and a typing report at most every 3 s.
+const REPORT_BURST: u32 = 10;
+const REPORT_REFILL: Duration = Duration::from_secs(1);
 
 /// An event ready to go out: who may see it, and its JSON, serialized once for every socket
 /// (serializing per socket cost more CPU than everything else at a few hundred events a
@@ -155,9 +173,51 @@ impl Tick {
     }
 }
 
+/// A presence report as it travels between app servers: whom it is about, who may see it
+/// and what to tell them.
+#[derive(Serialize, Deserialize)]
+struct PresenceNotice {
+    account_id: AccountId,
+    facts: DialogFacts,
+    update: PresenceUpdate,
+}
+
+/// A presence notice ready to go out, encoded once for every socket.
+pub struct Presence {
+    account_id: AccountId,
+    facts: DialogFacts,
+    user: app::domain::UserId,
+    text: Utf8Bytes,
+}
+
+impl Presence {
+    fn from_payload(payload: &str) -> Option<Presence> {
+        let notice: PresenceNotice = serde_json::from_str(payload).ok()?;
+        let user = notice.update.user;
+        let text = serde_json::to_string(&PresenceFrame {
+            presence: notice.update,
+        })
+        .ok()?;
+        Some(Presence {
+            account_id: notice.account_id,
+            facts: notice.facts,
+            user,
+            text: text.into(),
+        })
+    }
+
+    /// Others of the account who may see the dialog; a user is not told about themselves.
+    fn visible_to(&self, access: &Access) -> bool {
+        self.account_id == access.account_id
+            && self.user != access.user_id
+            && access.can_see_event(&self.facts)
+    }
+}
+
 #[derive(Clone)]
 pub struct Hub {
     tx: broadcast::Sender<Arc<Tick>>,
+    presence: broadcast::Sender<Arc<Presence>>,
     /// Events read from the database, waiting for the next tick.
     pending: Arc<std::sync::Mutex<Vec<Arc<Frame>>>>,
     arrived: Arc<tokio::sync::Notify>,
@@ -167,8 +227,10 @@ impl Hub {
     /// A hub with its ticking task (needs a Tokio runtime).
     pub fn new() -> Hub {
         let (tx, _) = broadcast::channel(BUFFER);
+        let (presence, _) = broadcast::channel(PRESENCE_BUFFER);
         let hub = Hub {
             tx,
+            presence,
             pending: Default::default(),
             arrived: Default::default(),
         };
@@ -178,6 +240,20 @@ impl Hub {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Tick>> {
         self.tx.subscribe()
+    }
+
+    pub fn subscribe_presence(&self) -> broadcast::Receiver<Arc<Presence>> {
+        self.presence.subscribe()
+    }
+
+    fn pass_on_presence(&self, payload: &str) {
+        match Presence::from_payload(payload) {
+            // No receivers is fine: nobody is connected to this server.
+            Some(presence) => {
+                let _ = self.presence.send(Arc::new(presence));
+            }
+            None => tracing::warn!("ignoring a presence notice that does not parse"),
+        }
     }
 
     /// Sends what waits at once, then once per window while more keeps coming.
@@ -215,9 +291,9 @@ impl Hub {
             .await
             .context("connecting the event listener")?;
         listener
-            .listen(NOTIFY_CHANNEL)
+            .listen_all([NOTIFY_CHANNEL, PRESENCE_CHANNEL])
             .await
-            .context("listening for events")?;
+            .context("listening for events and presence")?;
         let mut last = events::latest_id(&pool)
             .await
             .context("reading the newest event id")?;
@@ -226,14 +302,25 @@ impl Hub {
             loop {
                 match listener.try_recv().await {
                     Ok(Some(first)) => {
-                        // Take every notification already here, then fetch them in one query.
-                        let mut ids: Vec<i64> = events::announced_ids(first.payload()).collect();
-                        while let Some(more) = listener.next_buffered() {
-                            ids.extend(events::announced_ids(more.payload()));
+                        // Take every notification already here, then fetch the events in
+                        // one query; presence goes out as it is.
+                        let mut ids: Vec<i64> = Vec::new();
+                        let mut next = Some(first);
+                        while let Some(notification) = next {
+                            if notification.channel() == PRESENCE_CHANNEL {
+                                hub.pass_on_presence(notification.payload());
+                            } else {
+                                ids.extend(events::announced_ids(notification.payload()));
+                            }
+                            next = listener.next_buffered();
                         }
-                        match events::by_ids(&pool, &ids).await {
-                            Ok(batch) => hub.fan_out(batch, &mut last),
-                            Err(err) => tracing::error!(error = %err, "reading announced events"),
+                        if !ids.is_empty() {
+                            match events::by_ids(&pool, &ids).await {
+                                Ok(batch) => hub.fan_out(batch, &mut last),
+                                Err(err) => {
+                                    tracing::error!(error = %err, "reading announced events")
+                                }
+                            }
                         }
                     }
                     Ok(None) => {
@@ -307,12 +394,148 @@ pub async fn ws_handler(
     };
     ws.read_buffer_size(4 * 1024)
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve_socket(socket, state, access, EventId(query.after)))
+        .on_upgrade(move |socket| {
+            serve_socket(
+                socket,
+                state,
+                access,
+                user.display_name,
+                EventId(query.after),
+            )
+        })
 }
 
-async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after: EventId) {
+/// How many presence reports a socket may still send; refills over time.
+struct Allowance {
+    left: u32,
+    since: tokio::time::Instant,
+}
+
+impl Allowance {
+    fn new() -> Allowance {
+        Allowance {
+            left: REPORT_BURST,
+            since: tokio::time::Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        let earned = (now.duration_since(self.since).as_millis() / REPORT_REFILL.as_millis())
+            .min(u128::from(REPORT_BURST)) as u32;
+        if earned > 0 {
+            self.left = (self.left + earned).min(REPORT_BURST);
+            self.since = now;
+        }
+        if self.left == 0 {
+            return false;
+        }
+        self.left -= 1;
+        true
+    }
+}
+
+/// What one socket reports about its user: the dialog it has open, with the facts that
+/// decide who may be told.
+struct Reporter<'a> {
+    state: &'a AppState,
+    access: &'a Access,
+    name: String,
+    viewing: Option<(DialogId, DialogFacts)>,
+    allowance: Allowance,
+}
+
+impl Reporter<'_> {
+    /// A text frame from the browser: a presence report, or something to ignore.
+    async fn receive(&mut self, text: &str) {
+        if text.len() > MAX_REPORT_BYTES || !self.allowance.take() {
+            return;
+        }
+        let Some(report) = PresenceReport::parse(text) else {
+            return;
+        };
+        let Some(dialog) = report.presence.dialog else {
+            self.leave().await;
+            return;
+        };
+        // Scoped by the account: another account's dialog id is simply not found.
+        let facts = match app::store::inbound::facts(
+            &self.state.pool,
+            self.access.account_id,
+            dialog,
+        )
+        .await
+        {
+            Ok(facts) => facts,
+            Err(sqlx::Error::RowNotFound) => return,
+            Err(err) => {
+                tracing::error!(error = %err, "reading a dialog's facts for presence");
+                return;
+            }
+        };
+        if !self.access.can_view(&facts) {
+            return;
+        }
+        if self
+            .viewing
+            .as_ref()
+            .is_some_and(|(open, _)| *open != dialog)
+        {
+            self.leave().await;
+        }
+        let state = if report.presence.typing {
+            PresenceState::Typing
+        } else {
+            PresenceState::Viewing
+        };
+        self.notify(dialog, facts.clone(), state).await;
+        self.viewing = Some((dialog, facts));
+    }
+
+    /// The user left the dialog they had open (or closed the socket).
+    async fn leave(&mut self) {
+        if let Some((dialog, facts)) = self.viewing.take() {
+            self.notify(dialog, facts, PresenceState::Left).await;
+        }
+    }
+
+    async fn notify(&self, dialog: DialogId, facts: DialogFacts, state: PresenceState) {
+        let notice = PresenceNotice {
+            account_id: self.access.account_id,
+            facts,
+            update: PresenceUpdate {
+                dialog,
+                user: self.access.user_id,
+                name: self.name.clone(),
+                state,
+            },
+        };
+        let sent = async {
+            let payload = serde_json::to_string(&notice).context("encoding a presence notice")?;
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(PRESENCE_CHANNEL)
+                .bind(payload)
+                .execute(&self.state.pool)
+                .await
+                .context("announcing presence")?;
+            anyhow::Ok(())
+        };
+        if let Err(err) = sent.await {
+            tracing::error!(error = %err, "presence not announced");
+        }
+    }
+}
+
+async fn serve_socket(
+    socket: WebSocket,
+    state: AppState,
+    access: Access,
+    name: String,
+    after: EventId,
+) {
     // Subscribe before replaying, so nothing falls between the two.
     let mut rx = state.hub.subscribe();
+    let mut presence = state.hub.subscribe_presence();
     let (mut sender, mut receiver) = socket.split();
     let mut sent = after;
 
@@ -339,7 +562,7 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
         }
     }
 
-    let send_task = async move {
+    let send_task = async {
         let mut ping = tokio::time::interval(Duration::from_secs(25));
         loop {
             tokio::select! {
@@ -348,6 +571,20 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
                     let Ok(tick) = received else { break };
                     if let Some(frame) = tick.frame_for(&access, &mut sent)
                         && sender.send(frame).await.is_err()
+                    {
+                        break;
+                    }
+                }
+                received = presence.recv() => {
+                    let presence = match received {
+                        Ok(presence) => presence,
+                        // Presence is ephemeral: what was skipped comes again with the
+                        // next heartbeat.
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    };
+                    if presence.visible_to(&access)
+                        && sender.send(Message::Text(presence.text.clone())).await.is_err()
                     {
                         break;
                     }
@@ -361,10 +598,19 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
         }
         let _ = sender.close().await;
     };
-    let receive_task = async move {
+    let mut reporter = Reporter {
+        state: &state,
+        access: &access,
+        name,
+        viewing: None,
+        allowance: Allowance::new(),
+    };
+    let receive_task = async {
         while let Some(Ok(message)) = receiver.next().await {
-            if matches!(message, Message::Close(_)) {
-                break;
+            match message {
+                Message::Close(_) => break,
+                Message::Text(text) => reporter.receive(text.as_str()).await,
+                _ => {}
             }
         }
     };
@@ -372,6 +618,8 @@ async fn serve_socket(socket: WebSocket, state: AppState, access: Access, after:
         _ = send_task => {}
         _ = receive_task => {}
     }
+    // Whoever saw this user in a dialog learns at once that they left.
+    reporter.leave().await;
 }
 
 #[cfg(test)]

@@ -1032,6 +1032,10 @@ async fn the_openapi_document_lists_every_route_and_each_is_served(pool: PgPool)
         ("get", "/webhooks/{id}"),
         ("delete", "/webhooks/{id}"),
         ("get", "/webhooks/{id}/deliveries"),
+        ("post", "/dialogs/{id}/actions"),
+        ("delete", "/messages/{id}"),
+        ("put", "/messages/{id}/star"),
+        ("delete", "/messages/{id}/star"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_owned(), p.to_owned()))
@@ -1511,4 +1515,105 @@ async fn admins_make_and_revoke_tokens_in_settings_and_a_token_has_its_users_rig
     assert_eq!(listed["tokens"], serde_json::json!([]));
     let (status, _) = admin.call("revoke_api_token", &[("id", id.as_str())]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "revoking twice");
+}
+
+/// A bot acts on dialogs and messages with its user's rights, through the web app's rules.
+#[sqlx::test(migrations = "../migrations")]
+async fn actions_stars_and_deletes_follow_the_tokens_user_rights(pool: PgPool) {
+    let w = world(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let olga = api(&app, "olga@acme.test").await;
+    let vera = api(&app, "vera@acme.test").await;
+    let other = api(&app, "admin@other.test").await;
+    let dialog = w.acme.dialog_new;
+
+    // Vera only views Sales: she may not take the dialog; another account's token sees nothing.
+    let (status, body) = vera
+        .post(
+            &format!("/dialogs/{dialog}/actions"),
+            json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = other
+        .post(
+            &format!("/dialogs/{dialog}/actions"),
+            json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A wrong shape is a clear 422, and nothing happens.
+    let (status, body) = olga
+        .post(
+            &format!("/dialogs/{dialog}/actions"),
+            json!({"action": "redirect", "user_id": 1, "group_id": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "user_id");
+    let (status, body) = olga
+        .post(
+            &format!("/dialogs/{dialog}/actions"),
+            json!({"action": "explode"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let (status, body) = olga
+        .post(
+            &format!("/dialogs/{dialog}/actions"),
+            json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "in_work");
+    // Accepting twice: the status does not take it.
+    let (status, _) = olga
+        .post(
+            &format!("/dialogs/{dialog}/actions"),
+            json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Star and unstar the client's message; a note of olga's is hers to delete.
+    let (_, list) = olga.get(&format!("/dialogs/{dialog}/messages")).await;
+    let first = list["data"][0]["id"].as_i64().expect("a message");
+    let (status, starred) = olga
+        .call(Method::PUT, &format!("/messages/{first}/star"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{starred}");
+    assert_eq!(starred["important"], true);
+    let (status, unstarred) = olga.delete(&format!("/messages/{first}/star")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(unstarred["important"], false);
+    let (status, _) = other.delete(&format!("/messages/{first}/star")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, note) = olga
+        .post(
+            &format!("/dialogs/{dialog}/messages"),
+            json!({"text": "check the invoice", "kind": "note"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
+    let note = note["id"].as_i64().expect("a note");
+    let (status, _) = other.delete(&format!("/messages/{note}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, deleted) = olga.delete(&format!("/messages/{note}")).await;
+    assert_eq!(status, StatusCode::OK, "{deleted}");
+    assert_eq!(deleted["deleted"], true);
+    let (status, body) = olga.delete(&format!("/messages/{note}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["message"], "Already deleted");
+
+    // Close with a reason, then no more actions but reading.
+    let (status, body) = olga
+        .post(
+            &format!("/dialogs/{dialog}/actions"),
+            json!({"action": "close"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "closed");
 }

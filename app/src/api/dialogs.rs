@@ -21,8 +21,9 @@ pub async fn list_dialogs(
     crate::error::respond(
         async move {
             let (state, _user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
             Ok(crate::store::dialogs::list(
-                &state.pool,
+                &mut conn,
                 &access,
                 section,
                 include_closed,
@@ -359,6 +360,8 @@ pub async fn start(
             template: input.template.as_ref(),
             files: &input.files,
             buttons: &[],
+            reply_to: None,
+            forward: None,
         },
     )
     .await?;

@@ -17,6 +17,9 @@ pub async fn send_message(
     /// Buttons under the message (E10), where the messenger has them.
     #[server(default)]
     buttons: Vec<String>,
+    /// The message of this dialog this one answers (E8).
+    #[server(default)]
+    reply_to: Option<MessageId>,
 ) -> Result<MessageView, AppError> {
     crate::error::respond(
         async move {
@@ -28,6 +31,8 @@ pub async fn send_message(
                 template: None,
                 files: &files,
                 buttons: &buttons,
+                reply_to,
+                forward: None,
             };
             write_message(&state.pool, &user, &access, dialog_id, &compose).await
         }
@@ -66,6 +71,11 @@ pub struct Compose<'a> {
     pub files: &'a [crate::domain::UploadId],
     /// Buttons under the message (E10).
     pub buttons: &'a [String],
+    /// The message of the same dialog this one answers (E8).
+    pub reply_to: Option<MessageId>,
+    /// A message forwarded here (E8): its stored files go with the text. The caller has
+    /// checked the user may see it.
+    pub forward: Option<MessageId>,
 }
 
 /// `write_message` inside the caller's transaction (starting a dialog writes its first
@@ -85,6 +95,12 @@ pub async fn write_in(
     let record = store::dialogs::find(tx, access, dialog_id, true)
         .await?
         .ok_or(AppError::NotFound)?;
+    if let Some(quoted) = compose.reply_to {
+        let quoted = store::messages::lock(&mut *tx, user.account_id, quoted).await?;
+        if !quoted.is_some_and(|q| q.dialog_id == dialog_id && q.kind != MessageKind::System) {
+            return Err(AppError::validation("reply_to", "message.reply.unknown"));
+        }
+    }
     // Each upload once, in the order chosen.
     let mut files = compose.files.to_vec();
     let mut seen = std::collections::HashSet::new();
@@ -100,16 +116,20 @@ pub async fn write_in(
             return Err(AppError::validation("files", "template.error.files"));
         }
         // Files alone: a message (or note) with no text.
-        None if !files.is_empty() && compose.text.trim().is_empty() => (
-            Draft {
-                kind: match compose.mode {
-                    ComposerMode::Note => MessageKind::Note,
-                    ComposerMode::Message => MessageKind::Message,
+        None if (!files.is_empty() || compose.forward.is_some())
+            && compose.text.trim().is_empty() =>
+        {
+            (
+                Draft {
+                    kind: match compose.mode {
+                        ComposerMode::Note => MessageKind::Note,
+                        ComposerMode::Message => MessageKind::Message,
+                    },
+                    body: String::new(),
                 },
-                body: String::new(),
-            },
-            None,
-        ),
+                None,
+            )
+        }
         None => (
             Draft::parse(compose.text, compose.mode)
                 .map_err(|e| AppError::validation("text", e.key()))?,
@@ -193,7 +213,25 @@ pub async fn write_in(
     )
     .await?
     .ok_or(AppError::Internal)?;
-    let message = if files.is_empty() {
+    if compose.reply_to.is_some() || compose.forward.is_some() {
+        store::messages::link(&mut *tx, message.id, compose.reply_to, compose.forward).await?;
+    }
+    let forwarded_files = match compose.forward {
+        Some(from) => {
+            store::messages::copy_files(&mut *tx, user.account_id, from, message.id).await?
+        }
+        None => 0,
+    };
+    if compose.forward.is_some() && draft.body.is_empty() && forwarded_files == 0 {
+        return Err(AppError::validation("text", "composer.error_empty"));
+    }
+    let message = if files.is_empty() && compose.reply_to.is_none() && compose.forward.is_none() {
+        message
+    } else if files.is_empty() {
+        let message = store::messages::view(&mut *tx, message.id).await?;
+        if draft.body.is_empty() {
+            store::messages::describe_files(&mut *tx, user.account_id, dialog_id, &message).await?;
+        }
         message
     } else {
         let attached =
@@ -246,6 +284,8 @@ pub async fn send_template(
                     template: Some(&choice),
                     files: &[],
                     buttons: &[],
+                    reply_to: None,
+                    forward: None,
                 },
             )
             .await?;
@@ -301,6 +341,12 @@ pub async fn retry_message(message_id: MessageId) -> Result<MessageView, AppErro
             if !access.can_send(&facts) {
                 return Err(AppError::Forbidden);
             }
+            let deleted = store::messages::lock(&mut tx, user.account_id, message_id)
+                .await?
+                .is_some_and(|m| m.deleted);
+            if deleted {
+                return Err(AppError::Conflict("error.message.not_failed".into()));
+            }
             if !store::outbox::requeue(&mut tx, user.account_id, message_id).await? {
                 return Err(AppError::Conflict("error.message.not_failed".into()));
             }
@@ -317,6 +363,217 @@ pub async fn retry_message(message_id: MessageId) -> Result<MessageView, AppErro
             .await?;
             tx.commit().await?;
             Ok(message)
+        }
+        .await,
+    )
+}
+
+/// Forwards a message or note to another dialog (E8): its text and stored files, as a
+/// message to that dialog's client or as a note there. The source must be visible to the
+/// user; the target follows the composer's rules.
+#[server(endpoint = "forward_message")]
+pub async fn forward_message(
+    message_id: MessageId,
+    to: DialogId,
+    mode: ComposerMode,
+) -> Result<MessageView, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::domain::MessageKind;
+            use crate::store;
+
+            let (state, user, access) = crate::auth::authorize().await?;
+            let mut tx = state.pool.begin().await?;
+            let source = store::messages::lock(&mut tx, user.account_id, message_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            store::dialogs::find(&mut tx, &access, source.dialog_id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if source.kind == MessageKind::System || source.deleted {
+                return Err(AppError::validation(
+                    "message",
+                    "message.forward.unavailable",
+                ));
+            }
+            if source.pending_files > 0 {
+                return Err(AppError::validation(
+                    "message",
+                    "message.forward.files_loading",
+                ));
+            }
+            let compose = Compose {
+                text: &source.body,
+                mode,
+                subject: None,
+                template: None,
+                files: &[],
+                buttons: &[],
+                reply_to: None,
+                forward: Some(source.id),
+            };
+            let message = write_in(&mut tx, &user, &access, to, &compose).await?;
+            tx.commit().await?;
+            Ok(message)
+        }
+        .await,
+    )
+}
+
+/// Deletes a message (E8) where its messenger allows: it stays in the chat, marked with
+/// who deleted it and when, and a job deletes it at the client's side. Notes are deleted
+/// by their author or the dialog's manager.
+#[server(endpoint = "delete_message")]
+pub async fn delete_message(message_id: MessageId) -> Result<MessageView, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            delete(&state.pool, &user, &access, message_id).await
+        }
+        .await,
+    )
+}
+
+/// `delete_message` for the web app and the REST API: the rules in one place.
+#[cfg(feature = "ssr")]
+pub async fn delete(
+    pool: &sqlx::PgPool,
+    user: &crate::auth::CurrentUser,
+    access: &crate::auth::Access,
+    message_id: MessageId,
+) -> Result<MessageView, AppError> {
+    use crate::domain::message::DeleteCase;
+    use crate::domain::{ChannelKind, MessageKind, ServerEvent};
+    use crate::store;
+
+    let mut tx = pool.begin().await?;
+    let message = store::messages::lock(&mut tx, user.account_id, message_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let record = store::dialogs::find(&mut tx, access, message.dialog_id, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let facts = record.facts();
+    let case = DeleteCase {
+        kind: message.kind,
+        direction: message.direction,
+        channel: record.channel_kind,
+        age: chrono::Utc::now() - message.created_at,
+        deleted: message.deleted,
+        own: message.author_user_id == Some(user.user_id),
+        may_reply: false,
+        manages: false,
+    };
+    match access.may_delete_message(&facts, &record.state(), case) {
+        Ok(()) => {}
+        Err("error.not_found") => return Err(AppError::NotFound),
+        Err(key @ ("message.delete.no_rights" | "message.delete.not_author")) => {
+            tracing::info!(message = %message_id, reason = key, "delete refused");
+            return Err(AppError::Forbidden);
+        }
+        Err(key) => return Err(AppError::validation("message", key)),
+    }
+    store::messages::mark_deleted(&mut tx, user.account_id, message_id, user.user_id).await?;
+    if message.kind == MessageKind::Message && record.channel_kind != ChannelKind::Internal {
+        store::jobs::enqueue(
+            &mut tx,
+            user.account_id,
+            store::messages::DELETE_AT_CLIENT_JOB,
+            &serde_json::json!({ "message_id": message_id.0 }),
+        )
+        .await?;
+    }
+    let view = store::messages::view(&mut *tx, message_id).await?;
+    store::events::publish(
+        &mut tx,
+        user.account_id,
+        message.dialog_id,
+        &facts,
+        &ServerEvent::MessageUpdated {
+            message: view.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(message = %message_id, dialog = %message.dialog_id, "message deleted");
+    Ok(view)
+}
+
+/// Stars a message as important, or takes the star off (E9). Anyone who sees the dialog
+/// may: the star marks a stage of the talk for the whole team.
+#[server(endpoint = "star_message")]
+pub async fn star_message(message_id: MessageId, important: bool) -> Result<MessageView, AppError> {
+    crate::error::respond(
+        async move {
+            let (state, user, access) = crate::auth::authorize().await?;
+            star(&state.pool, &user, &access, message_id, important).await
+        }
+        .await,
+    )
+}
+
+/// `star_message` for the web app and the REST API.
+#[cfg(feature = "ssr")]
+pub async fn star(
+    pool: &sqlx::PgPool,
+    user: &crate::auth::CurrentUser,
+    access: &crate::auth::Access,
+    message_id: MessageId,
+    important: bool,
+) -> Result<MessageView, AppError> {
+    use crate::domain::{MessageKind, ServerEvent};
+    use crate::store;
+
+    let mut tx = pool.begin().await?;
+    let message = store::messages::lock(&mut tx, user.account_id, message_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let record = store::dialogs::find(&mut tx, access, message.dialog_id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if message.kind == MessageKind::System {
+        return Err(AppError::validation("message", "message.star.system"));
+    }
+    store::messages::set_important(
+        &mut *tx,
+        user.account_id,
+        message_id,
+        user.user_id,
+        important,
+    )
+    .await?;
+    let view = store::messages::view(&mut *tx, message_id).await?;
+    store::events::publish(
+        &mut tx,
+        user.account_id,
+        message.dialog_id,
+        &record.facts(),
+        &ServerEvent::MessageUpdated {
+            message: view.clone(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// The Important tab (E9): starred messages of every dialog the user sees, or of one.
+#[server(endpoint = "important_messages")]
+pub async fn important_messages(
+    #[server(default)] dialog: Option<DialogId>,
+) -> Result<Vec<crate::domain::ImportantMessage>, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::store;
+
+            let (state, _user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
+            if let Some(dialog) = dialog {
+                store::dialogs::find(&mut conn, &access, dialog, false)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+            }
+            Ok(store::messages::important(&mut *conn, &access, dialog).await?)
         }
         .await,
     )

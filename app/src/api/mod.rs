@@ -2,7 +2,9 @@
 //! the store, map errors. Rules live in `domain`, rights in `auth`, SQL in `store`.
 
 pub mod close_reasons;
+pub mod dialog_menu;
 pub mod dialogs;
+pub mod emoji;
 pub mod lifecycle;
 pub mod messages;
 pub mod session;

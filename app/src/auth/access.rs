@@ -171,7 +171,39 @@ impl Access {
             can_note: self.can_note(facts),
             status: facts.status,
             buttons: crate::domain::buttons::limits(channel),
+            channel: Some(channel),
+            manages: self.manages(facts),
+            user: Some(self.user_id),
         }
+    }
+
+    /// Does this user manage the dialog: its assignee, or one who supervises every line?
+    pub fn manages(&self, facts: &DialogFacts) -> bool {
+        facts.assignee_id == Some(self.user_id) || self.role.sees_everything()
+    }
+
+    /// May this user delete a message of this dialog (E8), and if not, why (a translation
+    /// key). `message` describes the message; its rights fields are filled in here.
+    pub fn may_delete_message(
+        &self,
+        facts: &DialogFacts,
+        state: &DialogState,
+        message: crate::domain::message::DeleteCase,
+    ) -> Result<(), &'static str> {
+        if !self.can_view(facts) {
+            return Err("error.not_found");
+        }
+        crate::domain::message::may_delete(&crate::domain::message::DeleteCase {
+            may_reply: self.can_reply(facts, state),
+            manages: self.manages(facts),
+            ..message
+        })
+    }
+
+    /// May this user block or unblock the client of this dialog (C6)? Those who see the
+    /// dialog and may send on its line, and supervisors, admins and owners.
+    pub fn can_block_client(&self, facts: &DialogFacts) -> bool {
+        self.can_view(facts) && (self.role.sees_everything() || self.rights(facts.line_id).send)
     }
 
     /// May this user start a dialog on this line (C7)? They must see the line and be allowed
@@ -417,5 +449,16 @@ mod tests {
         assert!(!a.can_send(&f));
         a.role = AccountRole::Admin;
         assert!(a.can_send(&f));
+    }
+
+    #[test]
+    fn blocking_a_client_needs_send_on_the_line_or_a_supervisor() {
+        let f = facts(1, DialogStatus::New, None);
+        assert!(operator(&[(1, SEND)]).can_block_client(&f));
+        assert!(!operator(&[(1, VIEW)]).can_block_client(&f), "a reader");
+        assert!(!operator(&[(2, SEND)]).can_block_client(&f), "another line");
+        let mut supervisor = operator(&[]);
+        supervisor.role = AccountRole::Supervisor;
+        assert!(supervisor.can_block_client(&f));
     }
 }

@@ -83,6 +83,12 @@ mod tests {
             attachments: vec![],
             buttons: vec![],
             system: None,
+            author_id: None,
+            html: None,
+            reply_to: None,
+            forwarded: false,
+            important: false,
+            deletion: None,
             created_at: chrono::DateTime::UNIX_EPOCH,
         };
         let all = [

@@ -471,6 +471,15 @@ pub enum SystemEvent {
         user: String,
         role: HelperRole,
     },
+    /// The client was blocked (C6); `closed` when blocking closed this dialog.
+    ClientBlocked {
+        by: String,
+        #[serde(default)]
+        closed: bool,
+    },
+    ClientUnblocked {
+        by: String,
+    },
 }
 
 impl SystemEvent {
@@ -505,6 +514,9 @@ impl SystemEvent {
                 role: HelperRole::Observer,
                 ..
             } => "system.observer_removed",
+            SystemEvent::ClientBlocked { closed: false, .. } => "system.client_blocked",
+            SystemEvent::ClientBlocked { closed: true, .. } => "system.client_blocked_closed",
+            SystemEvent::ClientUnblocked { .. } => "system.client_unblocked",
         }
     }
 
@@ -514,7 +526,9 @@ impl SystemEvent {
             | SystemEvent::ReturnedToQueue { by }
             | SystemEvent::Read { by }
             | SystemEvent::Closed { by, reason: None }
-            | SystemEvent::Renamed { by, title: None } => vec![("by", by.clone())],
+            | SystemEvent::Renamed { by, title: None }
+            | SystemEvent::ClientBlocked { by, .. }
+            | SystemEvent::ClientUnblocked { by } => vec![("by", by.clone())],
             SystemEvent::Closed {
                 by,
                 reason: Some(reason),

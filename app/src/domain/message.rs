@@ -143,6 +143,54 @@ impl Draft {
     }
 }
 
+/// A message as deleting it sees it (E8).
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteCase {
+    pub kind: MessageKind,
+    pub direction: Direction,
+    pub channel: crate::domain::ChannelKind,
+    pub age: chrono::Duration,
+    pub deleted: bool,
+    /// The deleting user wrote it.
+    pub own: bool,
+    /// The user may write to the client in the dialog.
+    pub may_reply: bool,
+    /// The user manages the dialog (its assignee, a supervisor or an admin).
+    pub manages: bool,
+}
+
+/// Whether a message may be deleted, and if not, the translation key of why. A message
+/// deleted here is deleted at the client's side too, so only messengers that allow it
+/// (and within their time limit) offer it; notes are ours to delete.
+pub fn may_delete(case: &DeleteCase) -> Result<(), &'static str> {
+    use crate::domain::ChannelKind;
+    if case.deleted {
+        return Err("message.delete.already");
+    }
+    match case.kind {
+        MessageKind::System => return Err("message.delete.system"),
+        MessageKind::Note if case.own || case.manages => return Ok(()),
+        MessageKind::Note => return Err("message.delete.not_author"),
+        MessageKind::Message => {}
+    }
+    if !case.may_reply {
+        return Err("message.delete.no_rights");
+    }
+    match (case.channel, case.direction) {
+        // Bots delete their messages and, in private chats, the client's, for 48 hours.
+        (ChannelKind::Telegram, _) if case.age < chrono::Duration::hours(48) => Ok(()),
+        (ChannelKind::Telegram, _) => Err("message.delete.too_old"),
+        // The integration behind an API channel is told, and decides.
+        (ChannelKind::Webhook, Direction::Out) => Ok(()),
+        // Nothing leaves Dialogs on the internal channel.
+        (ChannelKind::Internal, _) => Ok(()),
+        (ChannelKind::Whatsapp, _) => Err("message.delete.whatsapp"),
+        (ChannelKind::Email, _) => Err("message.delete.email"),
+        (_, Direction::In) => Err("message.delete.incoming"),
+        _ => Err("message.delete.unsupported"),
+    }
+}
+
 /// The one-line preview of a message in the dialog list.
 pub fn snippet(body: &str) -> String {
     const MAX: usize = 140;
@@ -212,6 +260,88 @@ mod tests {
             Draft::parse(&longer, ComposerMode::Message),
             Err(DraftError::TooLong)
         );
+    }
+
+    fn case(
+        kind: MessageKind,
+        direction: Direction,
+        channel: crate::domain::ChannelKind,
+    ) -> DeleteCase {
+        DeleteCase {
+            kind,
+            direction,
+            channel,
+            age: chrono::Duration::minutes(5),
+            deleted: false,
+            own: false,
+            may_reply: true,
+            manages: false,
+        }
+    }
+
+    #[test]
+    fn deleting_follows_the_messenger_and_the_author() {
+        use crate::domain::ChannelKind::*;
+        use Direction::{In, Out};
+        assert_eq!(
+            may_delete(&case(MessageKind::Message, Out, Telegram)),
+            Ok(())
+        );
+        assert_eq!(
+            may_delete(&case(MessageKind::Message, In, Telegram)),
+            Ok(())
+        );
+        let old = DeleteCase {
+            age: chrono::Duration::hours(49),
+            ..case(MessageKind::Message, Out, Telegram)
+        };
+        assert_eq!(may_delete(&old), Err("message.delete.too_old"));
+        assert_eq!(
+            may_delete(&case(MessageKind::Message, Out, Whatsapp)),
+            Err("message.delete.whatsapp")
+        );
+        assert_eq!(
+            may_delete(&case(MessageKind::Message, Out, Email)),
+            Err("message.delete.email")
+        );
+        assert_eq!(
+            may_delete(&case(MessageKind::Message, In, Webhook)),
+            Err("message.delete.incoming")
+        );
+        assert_eq!(
+            may_delete(&case(MessageKind::System, Direction::Internal, Telegram)),
+            Err("message.delete.system")
+        );
+        // Notes: their author or the dialog's manager, whatever the messenger.
+        let note = case(MessageKind::Note, Direction::Internal, Whatsapp);
+        assert_eq!(may_delete(&note), Err("message.delete.not_author"));
+        assert_eq!(
+            may_delete(&DeleteCase {
+                own: true,
+                may_reply: false,
+                ..note
+            }),
+            Ok(())
+        );
+        assert_eq!(
+            may_delete(&DeleteCase {
+                manages: true,
+                ..note
+            }),
+            Ok(())
+        );
+        // An observer cannot delete what the client sees; nothing is deleted twice.
+        let observer = DeleteCase {
+            may_reply: false,
+            ..case(MessageKind::Message, Out, Telegram)
+        };
+        assert_eq!(may_delete(&observer), Err("message.delete.no_rights"));
+        let twice = DeleteCase {
+            deleted: true,
+            own: true,
+            ..note
+        };
+        assert_eq!(may_delete(&twice), Err("message.delete.already"));
     }
 
     #[test]

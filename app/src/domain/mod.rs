@@ -4,11 +4,15 @@
 pub mod buttons;
 pub mod close_reason;
 pub mod dialog;
+pub mod dialog_menu;
+pub mod emoji;
 pub mod event;
+pub mod formatting;
 pub mod ids;
 pub mod inbound;
 pub mod lifecycle;
 pub mod message;
+pub mod presence;
 pub mod settings;
 pub mod start;
 pub mod template;

@@ -97,6 +97,12 @@ pub struct DialogRow {
     /// How many dialogs the account has with this client (C3: shown when more than one).
     #[serde(default)]
     pub client_dialogs: i64,
+    /// The client is blocked (C6): their messages open no New dialogs.
+    #[serde(default)]
+    pub client_blocked: bool,
+    /// The user was added as a co-assignee and has not read it since (D5): marked by colour.
+    #[serde(default)]
+    pub new_helper: bool,
 }
 
 /// Where the next page of the list starts (keyset pagination on the list order).
@@ -179,6 +185,15 @@ pub struct DialogPermissions {
     pub status: DialogStatus,
     /// Buttons the dialog's messenger takes under a message (E10); None where it has none.
     pub buttons: Option<crate::domain::buttons::ButtonLimits>,
+    /// The dialog's messenger: what its messages allow (deleting, E8).
+    #[serde(default)]
+    pub channel: Option<ChannelKind>,
+    /// The user manages the dialog (assignee, supervisor, admin): may delete others' notes.
+    #[serde(default)]
+    pub manages: bool,
+    /// The signed-in user (their own notes may be deleted).
+    #[serde(default)]
+    pub user: Option<UserId>,
 }
 
 /// One message, note or system message.
@@ -189,6 +204,9 @@ pub struct MessageView {
     pub kind: MessageKind,
     pub direction: Direction,
     pub author_name: Option<String>,
+    /// The operator who wrote it (notes may be deleted by their author).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<UserId>,
     pub body: String,
     pub delivery: Option<DeliveryState>,
     /// Why delivery failed, in words for the operator.
@@ -204,7 +222,52 @@ pub struct MessageView {
     /// Buttons sent under the message (E10).
     #[serde(default)]
     pub buttons: Vec<String>,
+    /// The body as cleaned HTML when an operator formatted it (E2); None shows the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// The message this one answers, quoted above it (E8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<QuotedMessage>,
+    /// Forwarded from another dialog (E8).
+    #[serde(default)]
+    pub forwarded: bool,
+    /// Starred as important (E9).
+    #[serde(default)]
+    pub important: bool,
+    /// Who deleted it and when; the message stays, marked (E8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion: Option<Deletion>,
     pub created_at: DateTime<Utc>,
+}
+
+/// The message a reply quotes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedMessage {
+    pub id: MessageId,
+    /// The operator who wrote it; None for the client.
+    pub author_name: Option<String>,
+    pub snippet: String,
+}
+
+/// How a message was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deletion {
+    /// The operator who deleted it; None when the client did.
+    pub by: Option<String>,
+    pub at: DateTime<Utc>,
+    /// Why the messenger kept it at the client's side, when it refused to delete it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A starred message in the Important tab (E9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportantMessage {
+    pub message: MessageView,
+    pub dialog_number: i64,
+    pub dialog_title: Option<String>,
+    pub client_name: String,
+    pub starred_by: Option<String>,
 }
 
 /// A file of a message.

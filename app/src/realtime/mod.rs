@@ -2,10 +2,36 @@
 //! back-off. Events bump version signals that the list, the counters and the open dialog
 //! are keyed on, so they refetch what changed; after a reconnect everything refetches, so
 //! nothing missed while offline stays missing.
+//!
+//! The same socket carries presence: this browser reports the dialog it has open (again
+//! every few seconds while it stays open, and while the composer's text changes), and
+//! learns who else has a dialog open or is typing in it. Presence is never stored; an
+//! entry not repeated within `VIEWING_FOR_MS` is gone, typing within `TYPING_FOR_MS`.
 
 use leptos::prelude::*;
 
-use crate::domain::DialogId;
+use crate::domain::{DialogId, UserId};
+
+/// How long another user counts as viewing without a heartbeat (browsers send one every
+/// `HEARTBEAT_MS`).
+pub const VIEWING_FOR_MS: f64 = 25_000.0;
+/// How long another user counts as typing after their last report (sent at most every
+/// `TYPING_EVERY_MS` while they type).
+pub const TYPING_FOR_MS: f64 = 5_000.0;
+pub const HEARTBEAT_MS: u64 = 10_000;
+pub const TYPING_EVERY_MS: f64 = 3_000.0;
+
+/// Another user in a dialog, as last reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Viewer {
+    pub dialog: DialogId,
+    pub user: UserId,
+    pub name: String,
+    /// Browser clock (ms) of their last report, and of their last typing report while it
+    /// counts (cleared once it went quiet).
+    pub seen: f64,
+    pub typed: Option<f64>,
+}
 
 #[derive(Clone, Copy)]
 pub struct RealtimeContext {
@@ -17,6 +43,8 @@ pub struct RealtimeContext {
     pub local: RwSignal<u64>,
     /// Whether the socket is open.
     pub connected: RwSignal<bool>,
+    /// Other users viewing or typing in dialogs this user may see.
+    pub presence: RwSignal<Vec<Viewer>>,
 }
 
 impl RealtimeContext {
@@ -39,6 +67,7 @@ pub fn provide_realtime() -> RealtimeContext {
         last_dialog: RwSignal::new(None),
         local: RwSignal::new(0),
         connected: RwSignal::new(true),
+        presence: RwSignal::new(Vec::new()),
     };
     provide_context(ctx);
     #[cfg(feature = "hydrate")]
@@ -48,6 +77,31 @@ pub fn provide_realtime() -> RealtimeContext {
 
 pub fn use_realtime() -> RealtimeContext {
     expect_context::<RealtimeContext>()
+}
+
+/// This browser has `dialog` open (a chat pane mounted): tell the others.
+pub fn open_dialog(dialog: DialogId) {
+    #[cfg(feature = "hydrate")]
+    socket::open_dialog(dialog);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = dialog;
+}
+
+/// The chat pane of `dialog` went away; unless another one for it takes its place at once
+/// (the pane is rebuilt when the dialog refreshes), the others learn this user left.
+pub fn close_dialog(dialog: DialogId) {
+    #[cfg(feature = "hydrate")]
+    socket::close_dialog(dialog);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = dialog;
+}
+
+/// The composer's text of `dialog` changed: the others see this user typing.
+pub fn typing(dialog: Option<DialogId>) {
+    #[cfg(feature = "hydrate")]
+    socket::typing(dialog);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = dialog;
 }
 
 #[cfg(feature = "hydrate")]
@@ -60,10 +114,18 @@ mod socket {
     use wasm_bindgen::closure::Closure;
     use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-    use super::RealtimeContext;
-    use crate::domain::LiveEvent;
+    use super::{
+        HEARTBEAT_MS, RealtimeContext, TYPING_EVERY_MS, TYPING_FOR_MS, VIEWING_FOR_MS, Viewer,
+    };
+    use crate::domain::presence::{PresenceFrame, PresenceReport, PresenceState};
+    use crate::domain::{DialogId, LiveEvent};
 
     thread_local! {
+        /// The dialog this browser reports as open, and the chat panes mounted for dialogs.
+        static VIEWING: Cell<Option<DialogId>> = const { Cell::new(None) };
+        static MOUNTED: RefCell<Vec<DialogId>> = const { RefCell::new(Vec::new()) };
+        /// Browser clock (ms) of the last typing report.
+        static TYPED: Cell<f64> = const { Cell::new(0.0) };
         static SOCKET: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
         static LAST_EVENT: Cell<i64> = const { Cell::new(0) };
         static FAILURES: Cell<u32> = const { Cell::new(0) };
@@ -73,13 +135,141 @@ mod socket {
     pub fn start(ctx: RealtimeContext) {
         STOPPED.with(|s| s.set(false));
         connect(ctx);
-        on_cleanup(|| {
+        // Once a second: drop who went quiet; every `HEARTBEAT_MS`: say this user is still here.
+        let ticks = Cell::new(0u64);
+        let clock = set_interval_with_handle(
+            move || {
+                expire(ctx);
+                ticks.set(ticks.get() + 1);
+                if ticks.get().is_multiple_of(HEARTBEAT_MS / 1000)
+                    && let Some(dialog) = VIEWING.with(Cell::get)
+                {
+                    report(Some(dialog), false);
+                }
+            },
+            Duration::from_secs(1),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(clock) = clock {
+                clock.clear();
+            }
             STOPPED.with(|s| s.set(true));
             SOCKET.with(|s| {
                 if let Some(ws) = s.borrow_mut().take() {
                     let _ = ws.close();
                 }
             });
+        });
+    }
+
+    fn now() -> f64 {
+        js_sys::Date::now()
+    }
+
+    /// Sends a presence report if the socket is open; otherwise the next open repeats it.
+    fn report(dialog: Option<DialogId>, typing: bool) {
+        let Ok(text) = serde_json::to_string(&PresenceReport::new(dialog, typing)) else {
+            return;
+        };
+        SOCKET.with(|s| {
+            if let Some(ws) = s.borrow().as_ref()
+                && ws.ready_state() == WebSocket::OPEN
+            {
+                let _ = ws.send_with_str(&text);
+            }
+        });
+    }
+
+    pub fn open_dialog(dialog: DialogId) {
+        MOUNTED.with(|m| m.borrow_mut().push(dialog));
+        if VIEWING.with(Cell::get) != Some(dialog) {
+            VIEWING.with(|v| v.set(Some(dialog)));
+            TYPED.with(|t| t.set(0.0));
+            // The server tells the others this user left the previous dialog.
+            report(Some(dialog), false);
+        }
+    }
+
+    pub fn close_dialog(dialog: DialogId) {
+        MOUNTED.with(|m| {
+            let mut mounted = m.borrow_mut();
+            if let Some(i) = mounted.iter().position(|d| *d == dialog) {
+                mounted.remove(i);
+            }
+        });
+        set_timeout(
+            move || {
+                let still_open = MOUNTED.with(|m| m.borrow().contains(&dialog));
+                if !still_open && VIEWING.with(Cell::get) == Some(dialog) {
+                    VIEWING.with(|v| v.set(None));
+                    report(None, false);
+                }
+            },
+            Duration::from_millis(500),
+        );
+    }
+
+    pub fn typing(dialog: Option<DialogId>) {
+        if dialog.is_none() || dialog != VIEWING.with(Cell::get) {
+            return;
+        }
+        let now = now();
+        if now - TYPED.with(Cell::get) < TYPING_EVERY_MS {
+            return;
+        }
+        TYPED.with(|t| t.set(now));
+        report(dialog, true);
+    }
+
+    /// A presence frame from the server patches the list of others.
+    fn receive_presence(ctx: RealtimeContext, frame: PresenceFrame) {
+        let update = frame.presence;
+        let now = now();
+        ctx.presence.update(|all| {
+            let at = all
+                .iter()
+                .position(|v| v.dialog == update.dialog && v.user == update.user);
+            match (update.state, at) {
+                (PresenceState::Left, Some(i)) => {
+                    all.remove(i);
+                }
+                (PresenceState::Left, None) => {}
+                (state, Some(i)) => {
+                    let viewer = &mut all[i];
+                    viewer.seen = now;
+                    viewer.name = update.name;
+                    if state == PresenceState::Typing {
+                        viewer.typed = Some(now);
+                    }
+                }
+                (state, None) => all.push(Viewer {
+                    dialog: update.dialog,
+                    user: update.user,
+                    name: update.name,
+                    seen: now,
+                    typed: (state == PresenceState::Typing).then_some(now),
+                }),
+            }
+        });
+    }
+
+    /// Drops those not heard from for a while and ends typing that went quiet.
+    fn expire(ctx: RealtimeContext) {
+        let now = now();
+        let stale = |v: &Viewer| {
+            now - v.seen >= VIEWING_FOR_MS || v.typed.is_some_and(|t| now - t >= TYPING_FOR_MS)
+        };
+        if !ctx.presence.with_untracked(|all| all.iter().any(stale)) {
+            return;
+        }
+        ctx.presence.update(|all| {
+            all.retain(|v| now - v.seen < VIEWING_FOR_MS);
+            for v in all.iter_mut() {
+                if v.typed.is_some_and(|t| now - t >= TYPING_FOR_MS) {
+                    v.typed = None;
+                }
+            }
         });
     }
 
@@ -112,6 +302,10 @@ mod socket {
             // server rendering this page and the socket opening.
             ctx.last_dialog.set(None);
             ctx.version.update(|v| *v += 1);
+            // Whoever sees this dialog learns again that this user has it open.
+            if let Some(dialog) = VIEWING.with(Cell::get) {
+                report(Some(dialog), false);
+            }
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         on_open.forget();
@@ -120,6 +314,16 @@ mod socket {
             let Some(text) = ev.data().as_string() else {
                 return;
             };
+            // Events come as arrays; presence as one object.
+            if text.starts_with('{') {
+                match serde_json::from_str::<PresenceFrame>(&text) {
+                    Ok(frame) => receive_presence(ctx, frame),
+                    Err(_) => {
+                        leptos::logging::warn!("ignoring a presence frame that does not parse")
+                    }
+                }
+                return;
+            }
             // A frame is an array of events in id order.
             let Ok(events) = serde_json::from_str::<Vec<LiveEvent>>(&text) else {
                 leptos::logging::warn!("ignoring a live frame that does not parse");
@@ -140,6 +344,8 @@ mod socket {
 
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_ev: CloseEvent| {
             ctx.connected.set(false);
+            // Offline, nobody's presence can be vouched for; heartbeats refill it.
+            ctx.presence.set(Vec::new());
             schedule_reconnect(ctx);
         });
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));

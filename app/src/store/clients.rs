@@ -270,6 +270,25 @@ fn escape_like(text: &str) -> String {
     out
 }
 
+/// Blocks or unblocks a client (C6); true when that changed something. A blocked client's
+/// messages are still stored, in a closed dialog (see `store::inbound`).
+pub async fn set_blocked(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    client: ClientId,
+    blocked: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE clients SET blocked = $3 WHERE account_id = $1 AND id = $2 AND blocked <> $3",
+    )
+    .bind(account)
+    .bind(client)
+    .bind(blocked)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,8 @@ struct RowRecord {
     unread: bool,
     pinned: bool,
     client_dialogs: i64,
+    client_blocked: bool,
+    new_helper: bool,
 }
 
 impl From<RowRecord> for DialogRow {
@@ -52,13 +54,52 @@ impl From<RowRecord> for DialogRow {
             unread: r.unread,
             pinned: r.pinned,
             client_dialogs: r.client_dialogs,
+            client_blocked: r.client_blocked,
+            new_helper: r.new_helper,
         }
     }
 }
 
+/// The most pinned dialogs the first page of a section shows in Favorites.
+pub const MAX_PINNED: i64 = 200;
+
+/// The rows of a section the user may see, before pagination and order.
+fn section_rows(access: &Access, section: Section, include_closed: bool) -> QueryBuilder<Postgres> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT d.id, d.number, d.title, d.status, d.client_id, c.name AS client_name,
+                ch.kind AS channel_kind, ch.name AS channel_name, d.last_message_at,
+                d.last_message_snippet, d.last_message_kind::message_kind AS last_message_kind,
+                {UNREAD} AS unread, coalesce(s.pinned, false) AS pinned,
+                (SELECT count(*) FROM dialogs x
+                  WHERE x.client_id = d.client_id AND x.status <> 'for_review') AS client_dialogs,
+                c.blocked AS client_blocked,
+                -- D5: added as a co-assignee and not yet read since: marked as new.
+                (pa.user_id IS NOT NULL AND {UNREAD}) AS new_helper
+           FROM dialogs d
+           JOIN clients c ON c.id = d.client_id
+           JOIN channels ch ON ch.id = d.channel_id
+           LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = "
+    ));
+    qb.push_bind(access.user_id);
+    qb.push(
+        " LEFT JOIN dialog_participants pa
+            ON pa.dialog_id = d.id AND pa.role = 'co_assignee' AND pa.user_id = ",
+    );
+    qb.push_bind(access.user_id);
+    qb.push(" WHERE d.status = ANY(");
+    qb.push_bind(section.statuses(include_closed));
+    qb.push(")");
+    access.push_dialog_scope(&mut qb, "d");
+    qb
+}
+
 /// One page of a section, newest first, keyset-paginated on (last_message_at, id).
+///
+/// The user's pinned dialogs of the section (C6 Favorites) come first, all of them (up to
+/// `MAX_PINNED`), on the first page only; the paginated rest leaves them out, so the
+/// cursor walks one order and no dialog is listed twice. `limit` counts the rest.
 pub async fn list(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     access: &Access,
     section: Section,
     include_closed: bool,
@@ -66,23 +107,21 @@ pub async fn list(
     limit: i64,
 ) -> sqlx::Result<DialogPage> {
     let limit = limit.clamp(1, MAX_PAGE);
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-        "SELECT d.id, d.number, d.title, d.status, d.client_id, c.name AS client_name,
-                ch.kind AS channel_kind, ch.name AS channel_name, d.last_message_at,
-                d.last_message_snippet, d.last_message_kind::message_kind AS last_message_kind,
-                {UNREAD} AS unread, coalesce(s.pinned, false) AS pinned,
-                (SELECT count(*) FROM dialogs x
-                  WHERE x.client_id = d.client_id AND x.status <> 'for_review') AS client_dialogs
-           FROM dialogs d
-           JOIN clients c ON c.id = d.client_id
-           JOIN channels ch ON ch.id = d.channel_id
-           LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = "
-    ));
-    qb.push_bind(access.user_id);
-    qb.push(" WHERE d.status = ANY(");
-    qb.push_bind(section.statuses(include_closed));
-    qb.push(")");
-    access.push_dialog_scope(&mut qb, "d");
+    let mut pinned: Vec<DialogRow> = if after.is_none() {
+        let mut qb = section_rows(access, section, include_closed);
+        qb.push(" AND s.pinned ORDER BY d.last_message_at DESC, d.id DESC LIMIT ");
+        qb.push_bind(MAX_PINNED);
+        qb.build_query_as::<RowRecord>()
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(DialogRow::from)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut qb = section_rows(access, section, include_closed);
+    qb.push(" AND NOT coalesce(s.pinned, false)");
     if let Some(cursor) = after {
         qb.push(" AND (d.last_message_at, d.id) < (");
         qb.push_bind(cursor.last_message_at);
@@ -94,7 +133,7 @@ pub async fn list(
     qb.push_bind(limit + 1);
     let mut rows: Vec<DialogRow> = qb
         .build_query_as::<RowRecord>()
-        .fetch_all(db)
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .map(DialogRow::from)
@@ -108,7 +147,8 @@ pub async fn list(
     } else {
         None
     };
-    Ok(DialogPage { rows, next })
+    pinned.append(&mut rows);
+    Ok(DialogPage { rows: pinned, next })
 }
 
 /// How many dialogs of each section have unread messages for this user.
@@ -128,6 +168,13 @@ pub async fn counters(
     qb.push(format!(" WHERE {UNREAD} AND d.status = ANY("));
     qb.push_bind(Section::All.statuses(include_closed));
     qb.push(")");
+    if include_closed {
+        // What a blocked client writes lands in a closed dialog and is counted nowhere (C6).
+        qb.push(
+            " AND NOT (d.status = 'closed' AND EXISTS (SELECT 1 FROM clients c
+                                                       WHERE c.id = d.client_id AND c.blocked))",
+        );
+    }
     access.push_dialog_scope(&mut qb, "d");
     let (new, in_work, all): (i64, i64, i64) = qb.build_query_as().fetch_one(db).await?;
     Ok(Counters { new, in_work, all })
@@ -369,6 +416,83 @@ pub async fn set_hide_system(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Pins (or unpins) a dialog for this user: it is listed in Favorites (C6).
+pub async fn set_pinned(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    dialog: DialogId,
+    pinned: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO dialog_user_state (account_id, dialog_id, user_id, pinned)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (dialog_id, user_id) DO UPDATE SET pinned = excluded.pinned",
+    )
+    .bind(access.account_id)
+    .bind(dialog)
+    .bind(access.user_id)
+    .bind(pinned)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks a dialog unread for this user until they read it again (C6); the read position
+/// stays where it is.
+pub async fn mark_unread(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    dialog: DialogId,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO dialog_user_state (account_id, dialog_id, user_id, manually_unread)
+         VALUES ($1, $2, $3, true)
+         ON CONFLICT (dialog_id, user_id) DO UPDATE SET manually_unread = true",
+    )
+    .bind(access.account_id)
+    .bind(dialog)
+    .bind(access.user_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A dialog's marks for this user and whether its client is blocked (C6), or None when the
+/// user may not see it.
+pub async fn menu_state(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    dialog: DialogId,
+) -> sqlx::Result<Option<(bool, bool, bool, bool)>> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT {UNREAD}, coalesce(s.pinned, false), coalesce(s.hide_system, false), c.blocked
+           FROM dialogs d
+           JOIN clients c ON c.id = d.client_id
+           LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = "
+    ));
+    qb.push_bind(access.user_id);
+    qb.push(" WHERE d.id = ");
+    qb.push_bind(dialog);
+    access.push_dialog_scope(&mut qb, "d");
+    qb.build_query_as().fetch_optional(db).await
+}
+
+/// The client's active dialogs this user may see, locked for a change that follows.
+pub async fn active_of_client(
+    conn: &mut PgConnection,
+    access: &Access,
+    client: ClientId,
+) -> sqlx::Result<Vec<DialogId>> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT d.id FROM dialogs d
+          WHERE d.status IN ('new', 'returned', 'in_work') AND d.client_id = ",
+    );
+    qb.push_bind(client);
+    access.push_dialog_scope(&mut qb, "d");
+    qb.push(" ORDER BY d.id FOR UPDATE OF d");
+    qb.build_query_scalar().fetch_all(conn).await
 }
 
 /// Moves the user's read position forward to `upto` (never backwards).

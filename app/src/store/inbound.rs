@@ -56,6 +56,8 @@ pub enum Stored {
         new_dialog: bool,
         /// Files waiting to be fetched from the messenger.
         attachments: Vec<(i64, String)>,
+        /// A blocked client's message, kept in a closed dialog: it raises no live event (C6).
+        quiet: bool,
     },
 }
 
@@ -90,7 +92,7 @@ pub async fn store_message(
         FirstContact::ClientWrote,
     )
     .await?;
-    let (dialog, new_dialog, facts) =
+    let (dialog, new_dialog, facts, quiet) =
         find_or_open_dialog(conn, channel, line, client, message.chat.is_group).await?;
 
     let body = message.body();
@@ -153,6 +155,7 @@ pub async fn store_message(
         facts,
         new_dialog,
         attachments,
+        quiet,
     })
 }
 
@@ -319,6 +322,7 @@ pub async fn store_messages(
                     facts: facts.clone(),
                     new_dialog: false,
                     attachments: Vec::new(),
+                    quiet: false,
                 },
                 None => Stored::Duplicate,
             });
@@ -461,14 +465,17 @@ pub async fn find_or_create_client(
 }
 
 /// The client's active dialog on this channel with who may see it, or a new one (a message
-/// after closing opens a new dialog, D2).
+/// after closing opens a new dialog, D2). The last value is true for a blocked client
+/// without an active dialog (C6): their message goes into their latest closed dialog on the
+/// channel, or into a new one created closed, so it is kept but reaches no New list, no
+/// counter and no live event.
 async fn find_or_open_dialog(
     conn: &mut PgConnection,
     channel: &ChannelRecord,
     line: LineId,
     client: ClientId,
     is_group: bool,
-) -> sqlx::Result<(DialogId, bool, DialogFacts)> {
+) -> sqlx::Result<(DialogId, bool, DialogFacts, bool)> {
     type Active = (
         DialogId,
         LineId,
@@ -511,7 +518,30 @@ async fn find_or_open_dialog(
             queue_group_id,
             before: None,
         };
-        return Ok((dialog, false, facts));
+        return Ok((dialog, false, facts, false));
+    }
+    let blocked: bool =
+        sqlx::query_scalar("SELECT blocked FROM clients WHERE account_id = $1 AND id = $2")
+            .bind(channel.account_id)
+            .bind(client)
+            .fetch_one(&mut *conn)
+            .await?;
+    if blocked {
+        let latest: Option<DialogId> = sqlx::query_scalar(
+            "SELECT id FROM dialogs
+              WHERE account_id = $1 AND client_id = $2 AND channel_id = $3 AND status = 'closed'
+              ORDER BY id DESC LIMIT 1
+              FOR UPDATE",
+        )
+        .bind(channel.account_id)
+        .bind(client)
+        .bind(channel.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(dialog) = latest {
+            let facts = facts(&mut *conn, channel.account_id, dialog).await?;
+            return Ok((dialog, false, facts, true));
+        }
     }
     let number: i64 = sqlx::query_scalar(
         "UPDATE accounts SET next_dialog_number = next_dialog_number + 1
@@ -520,9 +550,16 @@ async fn find_or_open_dialog(
     .bind(channel.account_id)
     .fetch_one(&mut *conn)
     .await?;
+    let status = if blocked {
+        DialogStatus::Closed
+    } else {
+        DialogStatus::New
+    };
     let dialog: DialogId = sqlx::query_scalar(
-        "INSERT INTO dialogs (account_id, number, status, line_id, channel_id, client_id, is_group)
-         VALUES ($1, $2, 'new', $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO dialogs (account_id, number, status, line_id, channel_id, client_id, is_group,
+                              closed_at)
+         VALUES ($1, $2, $7, $3, $4, $5, $6, CASE WHEN $7 = 'closed'::dialog_status THEN now() END)
+         RETURNING id",
     )
     .bind(channel.account_id)
     .bind(number)
@@ -530,18 +567,19 @@ async fn find_or_open_dialog(
     .bind(channel.id)
     .bind(client)
     .bind(is_group)
+    .bind(status)
     .fetch_one(&mut *conn)
     .await?;
     let facts = DialogFacts {
         line_id: line,
-        status: DialogStatus::New,
+        status,
         assignee_id: None,
         participant_ids: Vec::new(),
         queue_user_id: None,
         queue_group_id: None,
         before: None,
     };
-    Ok((dialog, true, facts))
+    Ok((dialog, true, facts, blocked))
 }
 
 /// Who may see events of a dialog, as it is now.

@@ -8,14 +8,20 @@ use crate::domain::lifecycle::SystemEvent;
 use crate::domain::message::snippet;
 use crate::domain::template::SentTemplate;
 use crate::domain::{
-    AccountId, AttachmentView, ChannelId, DeliveryState, DialogId, Direction, MessageId,
-    MessageKind, MessageView, UserId,
+    AccountId, AttachmentView, ChannelId, Deletion, DeliveryState, DialogId, Direction,
+    ImportantMessage, MessageId, MessageKind, MessageView, QuotedMessage, UserId,
 };
 
 const VIEW_COLUMNS: &str = "m.id, m.dialog_id, m.kind, m.direction, u.display_name AS author_name,
     m.body, m.delivery, m.delivery_error, (m.deleted_at IS NOT NULL) AS deleted,
     (m.edited_at IS NOT NULL) AS edited, m.sender_name, m.created_at,
-    coalesce(m.buttons, '{}') AS buttons, m.system,
+    coalesce(m.buttons, '{}') AS buttons, m.system, m.author_user_id AS author_id,
+    (SELECT json_build_object('id', r.id, 'author_name', ru.display_name,
+                              'snippet', left(r.body, 400))
+       FROM messages r LEFT JOIN users ru ON ru.id = r.author_user_id
+      WHERE r.id = m.reply_to_id AND r.account_id = m.account_id) AS reply_to,
+    (m.forwarded_from_id IS NOT NULL) AS forwarded, m.important, m.deleted_at, m.delete_error,
+    (SELECT display_name FROM users WHERE id = m.deleted_by_id) AS deleted_by_name,
     coalesce((SELECT json_agg(json_build_object('id', a.id, 'kind', a.kind,
                  'file_name', a.file_name, 'mime_type', a.mime_type,
                  'size_bytes', a.size_bytes, 'state', a.state) ORDER BY a.id)
@@ -38,11 +44,34 @@ struct MessageRecord {
     buttons: Vec<String>,
     system: Option<Json<SystemEvent>>,
     attachments: Json<Vec<AttachmentView>>,
+    author_id: Option<UserId>,
+    reply_to: Option<Json<QuotedMessage>>,
+    forwarded: bool,
+    important: bool,
+    deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    delete_error: Option<String>,
+    deleted_by_name: Option<String>,
 }
 
 impl From<MessageRecord> for MessageView {
     fn from(r: MessageRecord) -> Self {
+        let html = formatted(r.kind, r.direction, &r.body);
+        let deletion = r.deleted_at.map(|at| Deletion {
+            by: r.deleted_by_name,
+            at,
+            error: r.delete_error,
+        });
         MessageView {
+            author_id: r.author_id,
+            html,
+            reply_to: r.reply_to.map(|q| {
+                let mut q = q.0;
+                q.snippet = snippet(&q.snippet);
+                q
+            }),
+            forwarded: r.forwarded,
+            important: r.important,
+            deletion,
             id: r.id,
             dialog_id: r.dialog_id,
             kind: r.kind,
@@ -60,6 +89,14 @@ impl From<MessageRecord> for MessageView {
             created_at: r.created_at,
         }
     }
+}
+
+/// The formatted body of an operator's message or note (E2); clients' messages are shown
+/// as the text they are.
+fn formatted(kind: MessageKind, direction: Direction, body: &str) -> Option<String> {
+    (kind != MessageKind::System && direction != Direction::In)
+        .then(|| crate::domain::formatting::html(body))
+        .flatten()
 }
 
 /// The newest `limit` messages of a dialog (one more is fetched to tell whether earlier ones
@@ -202,6 +239,12 @@ impl NewMessage<'_> {
             attachments: Vec::new(),
             buttons: self.buttons.to_vec(),
             system: self.system.cloned(),
+            author_id: self.author,
+            html: formatted(self.kind, self.direction, self.body),
+            reply_to: None,
+            forwarded: false,
+            important: false,
+            deletion: None,
             created_at,
         }
     }
@@ -369,3 +412,245 @@ pub async fn dialog_of(
         .fetch_optional(db)
         .await
 }
+
+/// A message as its menu's actions need it (E8, E9).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageFacts {
+    pub id: MessageId,
+    pub dialog_id: DialogId,
+    pub kind: MessageKind,
+    pub direction: Direction,
+    pub author_user_id: Option<UserId>,
+    pub body: String,
+    pub deleted: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Files not yet fetched from the messenger.
+    pub pending_files: i64,
+    pub files: i64,
+}
+
+/// A message of this account, locked for the change about to be made; None when the id is
+/// unknown or another account's.
+pub async fn lock(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: MessageId,
+) -> sqlx::Result<Option<MessageFacts>> {
+    sqlx::query_as(
+        "SELECT m.id, m.dialog_id, m.kind, m.direction, m.author_user_id, m.body,
+                (m.deleted_at IS NOT NULL) AS deleted, m.created_at,
+                (SELECT count(*) FROM attachments a WHERE a.message_id = m.id AND a.state <> 'stored') AS pending_files,
+                (SELECT count(*) FROM attachments a WHERE a.message_id = m.id) AS files
+           FROM messages m WHERE m.account_id = $1 AND m.id = $2 FOR UPDATE OF m",
+    )
+    .bind(account)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks a message deleted by an operator. A message still waiting to be sent leaves the
+/// queue (it shows as failed: it never reached the client); one being sent right now, or
+/// sent, is deleted at the client's side by a job. True when a job is needed.
+pub async fn mark_deleted(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: MessageId,
+    by: UserId,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET deleted_by = 'operator', deleted_by_id = $3, deleted_at = now()
+          WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(account)
+    .bind(id)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    let unsent = sqlx::query(
+        "DELETE FROM outbox WHERE account_id = $1 AND message_id = $2
+            AND (locked_until IS NULL OR locked_until < now())",
+    )
+    .bind(account)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if unsent.rows_affected() > 0 {
+        sqlx::query(
+            "UPDATE messages SET delivery = 'failed', delivery_error = 'Deleted before it was sent'
+              WHERE id = $1 AND delivery = 'sending'",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What deleting a message at the client's side needs: where it went and its id there.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SentCopy {
+    pub channel_id: Option<ChannelId>,
+    pub chat: Option<String>,
+    pub external_id: Option<String>,
+    pub delivery: Option<DeliveryState>,
+    pub dialog_id: DialogId,
+}
+
+/// Where a message is at the client's side: its channel, chat and the messenger's id.
+pub async fn sent_copy(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    id: MessageId,
+) -> sqlx::Result<Option<SentCopy>> {
+    sqlx::query_as(
+        "SELECT coalesce(m.channel_id, d.channel_id) AS channel_id, ci.external_id AS chat,
+                m.external_id, m.delivery, m.dialog_id
+           FROM messages m
+           JOIN dialogs d ON d.id = m.dialog_id
+           LEFT JOIN client_identities ci
+                  ON ci.client_id = d.client_id AND ci.channel_id = d.channel_id
+          WHERE m.account_id = $1 AND m.id = $2",
+    )
+    .bind(account)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Records that the messenger refused to delete a message at the client's side.
+pub async fn delete_failed(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    id: MessageId,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET delete_error = left($3, 1000) WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account)
+    .bind(id)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Stars or unstars a message as important (E9), remembering who starred it.
+pub async fn set_important(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    id: MessageId,
+    by: UserId,
+    important: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET important = $3,
+                important_by_id = CASE WHEN $3 THEN $4 END,
+                important_at = CASE WHEN $3 THEN now() END
+          WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account)
+    .bind(id)
+    .bind(important)
+    .bind(by)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Links a just-written message to the one it answers or forwards.
+pub async fn link(
+    db: impl PgExecutor<'_>,
+    id: MessageId,
+    reply_to: Option<MessageId>,
+    forwarded_from: Option<MessageId>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE messages SET reply_to_id = coalesce($2, reply_to_id),
+                forwarded_from_id = coalesce($3, forwarded_from_id)
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(reply_to)
+    .bind(forwarded_from)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Gives a forwarded message the stored files of the original (the stored bytes are
+/// shared, not copied).
+pub async fn copy_files(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    from: MessageId,
+    to: MessageId,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "INSERT INTO attachments (account_id, message_id, kind, file_name, mime_type,
+                                  size_bytes, source, storage_key, state)
+         SELECT account_id, $3, kind, file_name, mime_type, size_bytes, source, storage_key, state
+           FROM attachments WHERE account_id = $1 AND message_id = $2 AND state = 'stored'
+          ORDER BY id",
+    )
+    .bind(account)
+    .bind(from)
+    .bind(to)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The most starred messages one page of the Important tab shows.
+pub const IMPORTANT_PAGE: i64 = 100;
+
+/// Starred messages (E9) of the dialogs this user may see, newest star first: across all
+/// dialogs, or one. `before` pages on (the last message id of the previous page).
+pub async fn important(
+    db: impl PgExecutor<'_>,
+    access: &crate::auth::Access,
+    dialog: Option<DialogId>,
+) -> sqlx::Result<Vec<ImportantMessage>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        message: MessageRecord,
+        dialog_number: i64,
+        dialog_title: Option<String>,
+        client_name: String,
+        starred_by: Option<String>,
+    }
+    let mut qb: sqlx::QueryBuilder<sqlx::Postgres> = sqlx::QueryBuilder::new(format!(
+        "SELECT {VIEW_COLUMNS}, d.number AS dialog_number, d.title AS dialog_title,
+                c.name AS client_name,
+                (SELECT display_name FROM users WHERE id = m.important_by_id) AS starred_by
+           FROM messages m
+           JOIN dialogs d ON d.id = m.dialog_id
+           JOIN clients c ON c.id = d.client_id
+           LEFT JOIN users u ON u.id = m.author_user_id
+          WHERE m.important AND m.account_id = "
+    ));
+    qb.push_bind(access.account_id);
+    if let Some(dialog) = dialog {
+        qb.push(" AND m.dialog_id = ");
+        qb.push_bind(dialog);
+    }
+    access.push_dialog_scope(&mut qb, "d");
+    qb.push(" ORDER BY m.important_at DESC, m.id DESC LIMIT ");
+    qb.push_bind(IMPORTANT_PAGE);
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ImportantMessage {
+            message: r.message.into(),
+            dialog_number: r.dialog_number,
+            dialog_title: r.dialog_title,
+            client_name: r.client_name,
+            starred_by: r.starred_by,
+        })
+        .collect())
+}
+
+/// The job that deletes a message at the client's side (payload `{"message_id": id}`).
+pub const DELETE_AT_CLIENT_JOB: &str = "delete_message";

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod close_reasons;
 pub mod dead_letters;
 pub mod dialogs;
+pub mod emoji;
 pub mod events;
 pub mod inbound;
 pub mod jobs;

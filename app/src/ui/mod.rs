@@ -11,7 +11,9 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::i18n::provide_i18n;
-use pages::{ChatPage, EmptyChat, InboxPage, LoginPage, NotFound, ReportsPage, SettingsPage};
+use pages::{
+    ChatPage, EmptyChat, ImportantPage, InboxPage, LoginPage, NotFound, ReportsPage, SettingsPage,
+};
 use prefs::{PagePrefs, ThemeState};
 
 /// Sets the time-zone cookie so the server formats times as the browser would.
@@ -68,6 +70,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
+                <Route path=path!("/important") view=ImportantPage ssr=SsrMode::Async />
                 <Route path=path!("/") view=|| view! { <Redirect path="/dialogs" /> } />
                 <ParentRoute path=path!("/dialogs") view=InboxPage ssr=SsrMode::Async>
                     <Route path=path!("") view=EmptyChat />

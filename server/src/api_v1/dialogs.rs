@@ -336,3 +336,123 @@ pub async fn start(
         Json(Dialog::new(summary, &api)),
     ))
 }
+
+/// A helper's part in a dialog.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HelperRole {
+    /// Works with the assignee and may reply.
+    CoAssignee,
+    /// Reads along and writes notes only.
+    Observer,
+}
+
+impl From<HelperRole> for domain::lifecycle::HelperRole {
+    fn from(role: HelperRole) -> Self {
+        match role {
+            HelperRole::CoAssignee => domain::lifecycle::HelperRole::CoAssignee,
+            HelperRole::Observer => domain::lifecycle::HelperRole::Observer,
+        }
+    }
+}
+
+/// An action on a dialog, the same as the web app's buttons, with the same rules.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DialogAction {
+    /// Take the dialog: it becomes the token user's, in work.
+    Accept,
+    /// Close it; `reason_id` from the account's close reasons (required where the line asks).
+    Close { reason_id: Option<i64> },
+    /// Give it to a user or a group (exactly one): it waits in their New list.
+    Redirect {
+        user_id: Option<i64>,
+        group_id: Option<i64>,
+    },
+    /// Give it back to the line's queue.
+    ReturnToQueue,
+    /// "Read" on a dialog passed for review: it closes.
+    Read,
+    /// Name the dialog; no title goes back to the client's name.
+    Rename { title: Option<String> },
+    /// Add a co-assignee or observer.
+    AddHelper { user_id: i64, role: HelperRole },
+    /// Remove a co-assignee or observer.
+    RemoveHelper { user_id: i64, role: HelperRole },
+}
+
+impl DialogAction {
+    fn into_domain(self) -> Result<domain::lifecycle::Action, ApiError> {
+        use domain::lifecycle::{Action, QueueTarget};
+        use domain::{CloseReasonId, GroupId, UserId};
+        Ok(match self {
+            DialogAction::Accept => Action::Accept,
+            DialogAction::Close { reason_id } => Action::Close {
+                reason: reason_id.map(CloseReasonId),
+            },
+            DialogAction::Redirect { user_id, group_id } => Action::Redirect {
+                to: match (user_id, group_id) {
+                    (Some(u), None) => QueueTarget::User(UserId(u)),
+                    (None, Some(g)) => QueueTarget::Group(GroupId(g)),
+                    _ => {
+                        return Err(ApiError::validation(
+                            "user_id",
+                            "Give exactly one of user_id and group_id.",
+                        ));
+                    }
+                },
+            },
+            DialogAction::ReturnToQueue => Action::ReturnToQueue,
+            DialogAction::Read => Action::Read,
+            DialogAction::Rename { title } => Action::Rename { title },
+            DialogAction::AddHelper { user_id, role } => Action::AddHelper {
+                user: UserId(user_id),
+                role: role.into(),
+            },
+            DialogAction::RemoveHelper { user_id, role } => Action::RemoveHelper {
+                user: UserId(user_id),
+                role: role.into(),
+            },
+        })
+    }
+}
+
+/// The dialog's status after an action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionDone {
+    pub status: DialogStatus,
+}
+
+/// Acts on a dialog: accept, close, redirect, return to the queue, read, rename, add or
+/// remove a helper. Each writes its system message and live events, as in the web app.
+#[utoipa::path(
+    post,
+    operation_id = "dialog_action",
+    path = "/dialogs/{id}/actions",
+    tag = "dialogs",
+    params(("id" = i64, Path, description = "The dialog's id")),
+    request_body = DialogAction,
+    responses(
+        (status = 200, description = "Done; the dialog's new status", body = ActionDone),
+        (status = 400, description = "Not JSON, a missing close reason, an unknown or ambiguous target", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The user's part in the dialog does not allow it", body = ErrorBody),
+        (status = 404, description = "No such dialog for this user", body = ErrorBody),
+        (status = 409, description = "Someone else accepted it first, or its status does not take the action", body = ErrorBody),
+        (status = 422, description = "The JSON has the wrong shape (an unknown action)", body = ErrorBody),
+    )
+)]
+pub async fn act(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    super::ApiJson(body): super::ApiJson<DialogAction>,
+) -> ApiResult<Json<ActionDone>> {
+    let action = body.into_domain()?;
+    let status =
+        app::api::lifecycle::act(&state.pool, &api.user, &api.access, DialogId(id), &action)
+            .await?;
+    Ok(Json(ActionDone {
+        status: status.into(),
+    }))
+}

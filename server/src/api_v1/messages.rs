@@ -83,6 +83,12 @@ pub struct Message {
     pub attachments: Vec<Attachment>,
     /// Buttons sent under the message (E10).
     pub buttons: Vec<String>,
+    /// The message this one answers.
+    pub reply_to_id: Option<i64>,
+    /// Forwarded from another dialog.
+    pub forwarded: bool,
+    /// Starred as important.
+    pub important: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -127,6 +133,9 @@ impl From<MessageView> for Message {
                 })
                 .collect(),
             buttons: m.buttons,
+            reply_to_id: m.reply_to.map(|q| q.id.0),
+            forwarded: m.forwarded,
+            important: m.important,
             created_at: m.created_at,
         }
     }
@@ -175,6 +184,10 @@ pub struct NewMessage {
     /// Telegram and API channels 10 of up to 64; other messengers none.
     #[serde(default)]
     pub buttons: Vec<String>,
+    /// The id of a message of this dialog this one answers: quoted in the chat and, where
+    /// the messenger has replies, sent as a reply.
+    #[serde(default)]
+    pub reply_to: Option<i64>,
 }
 
 /// The newest messages of a dialog, oldest first.
@@ -254,8 +267,93 @@ pub async fn send(
         template: None,
         files: &files,
         buttons: &body.buttons,
+        reply_to: body.reply_to.map(app::domain::MessageId),
+        forward: None,
     };
     let message =
         write_message(&state.pool, &api.user, &api.access, DialogId(id), &compose).await?;
     Ok((StatusCode::CREATED, Json(message.into())))
+}
+
+/// Deletes a message where its messenger allows (Telegram within 48 hours, API channels;
+/// notes by their author or the dialog's manager). It stays in the dialog marked deleted;
+/// the messenger is asked to delete it at the client's side.
+#[utoipa::path(
+    delete,
+    operation_id = "delete_message",
+    path = "/messages/{id}",
+    tag = "messages",
+    params(("id" = i64, Path, description = "The message's id")),
+    responses(
+        (status = 200, description = "The message, marked deleted", body = Message),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The user may not delete it (no send right, another's note)", body = ErrorBody),
+        (status = 404, description = "No such message for this user", body = ErrorBody),
+        (status = 400, description = "The messenger does not allow it, or it is already deleted", body = ErrorBody),
+    )
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Message>> {
+    let message =
+        app::api::messages::delete(&state.pool, &api.user, &api.access, domain::MessageId(id))
+            .await?;
+    Ok(Json(message.into()))
+}
+
+/// Stars a message as important for the team.
+#[utoipa::path(
+    put,
+    operation_id = "star_message",
+    path = "/messages/{id}/star",
+    tag = "messages",
+    params(("id" = i64, Path, description = "The message's id")),
+    responses(
+        (status = 200, description = "The message, starred", body = Message),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such message for this user", body = ErrorBody),
+        (status = 400, description = "A system message", body = ErrorBody),
+    )
+)]
+pub async fn star(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Message>> {
+    set_star(state, api, id, true).await
+}
+
+/// Takes the star off a message.
+#[utoipa::path(
+    delete,
+    operation_id = "unstar_message",
+    path = "/messages/{id}/star",
+    tag = "messages",
+    params(("id" = i64, Path, description = "The message's id")),
+    responses(
+        (status = 200, description = "The message, not starred", body = Message),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such message for this user", body = ErrorBody),
+    )
+)]
+pub async fn unstar(
+    State(state): State<AppState>,
+    api: ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Message>> {
+    set_star(state, api, id, false).await
+}
+
+async fn set_star(state: AppState, api: ApiUser, id: i64, on: bool) -> ApiResult<Json<Message>> {
+    let message = app::api::messages::star(
+        &state.pool,
+        &api.user,
+        &api.access,
+        domain::MessageId(id),
+        on,
+    )
+    .await?;
+    Ok(Json(message.into()))
 }

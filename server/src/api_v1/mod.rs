@@ -29,7 +29,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post, put};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -51,6 +51,12 @@ pub fn router() -> Router<AppState> {
         .route("/clients/{id}", get(clients::get).patch(clients::update))
         .route("/dialogs", get(dialogs::list).post(dialogs::start))
         .route("/dialogs/{id}", get(dialogs::get))
+        .route("/dialogs/{id}/actions", post(dialogs::act))
+        .route("/messages/{id}", delete(messages::delete))
+        .route(
+            "/messages/{id}/star",
+            put(messages::star).delete(messages::unstar),
+        )
         .route(
             "/dialogs/{id}/messages",
             get(messages::list).post(messages::send),

@@ -470,13 +470,18 @@ impl Effects {
             facts,
             new_dialog,
             attachments,
+            quiet,
         } = stored
         else {
             return false;
         };
-        tracing::info!(dialog = %message.dialog_id, message = %message.id, new_dialog, "inbound message stored");
+        tracing::info!(dialog = %message.dialog_id, message = %message.id, new_dialog, quiet, "inbound message stored");
         self.files
             .extend(attachments.iter().map(|(id, _)| (channel.account_id, *id)));
+        if quiet {
+            // A blocked client (C6): kept, but nobody is told.
+            return true;
+        }
         self.events.push(NewEvent {
             account: channel.account_id,
             dialog: message.dialog_id,

@@ -151,7 +151,11 @@ impl Telegram {
             .text("chat_id", message.chat.clone())
             .part(field, part);
         if !message.text.trim().is_empty() {
-            form = form.text("caption", message.text.clone());
+            let (caption, entities) = app::domain::formatting::telegram(&message.text);
+            form = form.text("caption", caption);
+            if !entities.is_empty() {
+                form = form.text("caption_entities", json!(entities).to_string());
+            }
         }
         if let Some(reply) = reply {
             form = form.text("reply_parameters", reply.to_string());
@@ -511,8 +515,11 @@ impl ChannelAdapter for Telegram {
             let result = match message.files.first() {
                 Some(file) => self.send_file(channel, message, file, reply).await?,
                 None => {
-                    let mut body =
-                        json!({ "chat_id": chat_id(&message.chat), "text": message.text });
+                    let (text, entities) = app::domain::formatting::telegram(&message.text);
+                    let mut body = json!({ "chat_id": chat_id(&message.chat), "text": text });
+                    if !entities.is_empty() {
+                        body["entities"] = json!(entities);
+                    }
                     if let Some(reply) = reply {
                         body["reply_parameters"] = reply;
                     }

@@ -95,7 +95,7 @@ async fn deliver(
 
     let base = Outgoing {
         chat,
-        text: delivery.body.clone(),
+        text: String::new(),
         reply_to: delivery.reply_to_external_id.clone(),
         thread: delivery.thread_external_id.clone(),
         idempotency_key: format!("dialogs-message-{}", delivery.message_id),
@@ -109,6 +109,9 @@ async fn deliver(
         files: Vec::new(),
         buttons: Vec::new(),
     };
+    // The operator's formatting in the messenger's own form (E2).
+    let mut delivery = delivery;
+    delivery.body = app::domain::formatting::for_channel(channel.kind, &delivery.body);
     let parts = plan(&delivery, adapter.file_sending(), adapter.max_text_chars());
     // One provider message and nothing before it: nothing to resume, nothing to record.
     let in_parts = parts.len() > 1 || !delivery.files.0.is_empty() || delivery.text_parts_sent > 0;

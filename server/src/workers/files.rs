@@ -43,6 +43,9 @@ pub fn spawn(pool: PgPool, channels: Channels, files: FileStore) {
                         app::store::dead_letters::REPLAY_JOB => {
                             super::replay::replay(&pool, &channels, &job).await
                         }
+                        app::store::messages::DELETE_AT_CLIENT_JOB => {
+                            super::deletions::delete(&pool, &channels, &job).await
+                        }
                         other => Err(Failure::Permanent(format!("unknown job kind {other}"))),
                     };
                     let recorded = match outcome {
@@ -187,10 +190,17 @@ async fn give_up(
             release(pool, channels, &channel, source).await;
         }
     }
+    if job.kind == app::store::messages::DELETE_AT_CLIENT_JOB
+        && let Some(id) = job.id_named("message_id")
+        && let Err(Failure::Retry(err) | Failure::Permanent(err)) =
+            super::deletions::refused(pool, job, app::domain::MessageId(id), reason).await
+    {
+        tracing::error!(error = err, "recording a refused deletion");
+    }
     jobs::done(pool, job.id).await
 }
 
-async fn publish(
+pub(super) async fn publish(
     tx: &mut sqlx::PgConnection,
     account: app::domain::AccountId,
     message: app::domain::MessageId,

@@ -1,7 +1,8 @@
 //! Background work that runs inside every app server: delivery of outgoing messages, jobs
-//! (fetching files), outbound webhooks, housekeeping. Queues live in PostgreSQL, so any number of servers share
+//! (fetching files, deleting messages at the client's side), outbound webhooks, housekeeping. Queues live in PostgreSQL, so any number of servers share
 //! them; a NOTIFY wakes the workers at once, a short poll covers a missed one.
 
+pub mod deletions;
 pub mod delivery;
 pub mod files;
 pub mod housekeeping;

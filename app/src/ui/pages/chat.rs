@@ -9,7 +9,9 @@ use crate::domain::{DialogId, MessageId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::realtime::use_realtime;
-use crate::ui::components::chat::{ChatHeader, MessageList};
+use crate::ui::components::chat::{
+    ChatContext, ChatHeader, ForwardModal, MessageList, MessageMenu,
+};
 use crate::ui::components::composer::{Composer, TemplateBar};
 use crate::ui::pages::NotFoundPane;
 
@@ -36,12 +38,37 @@ pub fn ChatPage() -> impl IntoView {
         },
     );
     let send = ServerAction::<SendMessage>::new();
-    // A sent message shows at once, even if the live connection is down.
+    let chat = ChatContext::provide();
+    // A sent message shows at once, even if the live connection is down; a reply is done.
     Effect::new(move |_| {
         if let Some(Ok(_)) = send.value().get() {
+            chat.reply.set(None);
             detail.refetch();
             live.local.update(|v| *v += 1);
         }
+    });
+    // A change from the message menu shows at once too.
+    Effect::new(move |prev: Option<()>| {
+        chat.changed.track();
+        if prev.is_some() {
+            detail.refetch();
+            live.local.update(|v| *v += 1);
+        }
+    });
+    // The notice of the last menu action fades after a few seconds.
+    Effect::new(move |_| {
+        if chat.notice.get().is_some() {
+            set_timeout(
+                move || chat.notice.set(None),
+                std::time::Duration::from_secs(4),
+            );
+        }
+    });
+    // Another dialog: no reply or menu carried over.
+    Effect::new(move |_| {
+        id.track();
+        chat.reply.set(None);
+        chat.menu.set(None);
     });
 
     // Opening a dialog reads it: move the read position to its newest message.
@@ -101,6 +128,7 @@ pub fn ChatPage() -> impl IntoView {
                         });
                         view! {
                             <ChatHeader dialog=d.dialog.clone() on_done />
+                            <crate::ui::components::chat::presence::ChatPresence dialog=d.dialog.id />
                             <MessageList
                                 messages=d.messages
                                 has_earlier=d.has_earlier
@@ -136,6 +164,7 @@ pub fn ChatPage() -> impl IntoView {
                     .await
                     .ok()
                     .map(|permissions| {
+                        chat.permissions.set(Some(permissions));
                         let on_sent = Callback::new(move |()| {
                             detail.refetch();
                             live.local.update(|v| *v += 1);
@@ -155,5 +184,18 @@ pub fn ChatPage() -> impl IntoView {
             })}
         </Transition>
         </Show>
+        <MessageMenu />
+        {move || {
+            chat.forward
+                .get()
+                .is_some()
+                .then(|| id.get_untracked().map(|current| view! { <ForwardModal current /> }))
+                .flatten()
+        }}
+        {move || {
+            chat.notice
+                .get()
+                .map(|key| view! { <p class="dlg-toast" role="status">{i18n.t(&key)}</p> })
+        }}
     }
 }

@@ -64,6 +64,14 @@ pub fn ChatHeader(
                     {meta}
                 </p>
             </div>
+            <a
+                class="dlg-button dlg-button--ghost dlg-button--icon dlg-chat__important"
+                href=format!("/important?dialog={}", dialog.id)
+                aria-label=move || i18n.t("important.in_dialog")
+                title=move || i18n.t("important.in_dialog")
+            >
+                "★"
+            </a>
             <StatusBadge status=dialog.status />
         </header>
         <DialogActions dialog=actions_of on_done />

@@ -9,6 +9,7 @@ use crate::domain::{
     AttachmentView, DeliveryState, Direction, MessageKind, MessageView, OtherDialog,
 };
 use crate::i18n::use_i18n;
+use crate::ui::components::chat::message_menu::{ChatContext, MessageMenuButton};
 use crate::ui::components::common::StatusBadge;
 use crate::ui::format::{Day, clock, day};
 use crate::ui::prefs::PagePrefs;
@@ -56,7 +57,7 @@ pub fn MessageList(
             last_day = Some(this_day);
             view! {
                 {separator}
-                <Message message=m offset=prefs.tz_offset_minutes />
+                <Message message=m offset=prefs.tz_offset_minutes menu=true />
             }
         })
         .collect_view();
@@ -97,8 +98,65 @@ pub fn MessageList(
 }
 
 #[component]
-fn Message(message: MessageView, offset: i32) -> impl IntoView {
+fn Message(
+    message: MessageView,
+    offset: i32,
+    /// Offers the message menu (not on the read-only history of other dialogs).
+    #[prop(optional)]
+    menu: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let ctx = use_context::<ChatContext>().filter(|_| menu && message.kind != MessageKind::System);
+    let for_menu = message.clone();
+    let on_context = move |ev: leptos::ev::MouseEvent| {
+        if let Some(ctx) = ctx {
+            ev.prevent_default();
+            ctx.menu.set(Some((
+                for_menu.clone(),
+                Some((ev.client_x(), ev.client_y())),
+            )));
+        }
+    };
+    let more = ctx.map(|_| view! { <MessageMenuButton message=message.clone() /> });
+    let quoted = message.reply_to.clone().map(|q| {
+        let author = q.author_name.clone();
+        let target = q.id.0;
+        view! {
+            <button
+                type="button"
+                class="dlg-quote"
+                on:click=move |_| scroll_to_message(target)
+            >
+                <span class="dlg-quote__author">
+                    {move || author.clone().unwrap_or_else(|| i18n.t("message.client"))}
+                </span>
+                <span class="dlg-quote__text">{q.snippet.clone()}</span>
+            </button>
+        }
+    });
+    let forwarded = message.forwarded.then(|| {
+        view! { <span class="dlg-msg__forwarded">{move || i18n.t("message.forwarded_label")}</span> }
+    });
+    let important = message.important;
+    let deletion = message.deletion.clone().map(|d| {
+        let at = clock(d.at, offset);
+        let by = d.by.clone();
+        let error = d.error.clone();
+        view! {
+            <span class="dlg-msg__deleted">
+                {move || match &by {
+                    Some(name) => i18n.t_with("message.deleted_by", &[("name", name), ("time", &at)]),
+                    None => i18n.t("message.deleted_by_client"),
+                }}
+            </span>
+            {error.map(|e| view! {
+                <span class="dlg-msg__delete-error" role="note">
+                    {move || i18n.t("message.delete_refused")} " " {e.clone()}
+                </span>
+            })}
+        }
+    });
+    let client_deleted = message.deleted && message.deletion.is_none();
     let modifier = match (message.kind, message.direction) {
         (MessageKind::System, _) => "system",
         (MessageKind::Note, _) => "note",
@@ -107,7 +165,8 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
     };
     let time = clock(message.created_at, offset);
     let delivery = message.delivery;
-    let failed = delivery == Some(DeliveryState::Failed);
+    let gone = message.deleted || message.deletion.is_some();
+    let failed = delivery == Some(DeliveryState::Failed) && !gone;
     let is_note = message.kind == MessageKind::Note;
     let id = message.id;
     // The retry's outcome arrives as a live event; only its error is shown here.
@@ -127,8 +186,17 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
         <div
             class=format!("dlg-msg dlg-msg--{modifier}")
             class:dlg-msg--failed=failed
+            class:dlg-msg--gone=gone
+            class:dlg-msg--important=important
             data-message-id=message.id.0
+            on:contextmenu=on_context
         >
+            {more}
+            {important.then(|| view! {
+                <span class="dlg-msg__star" role="img" aria-label=move || i18n.t("message.important")>"★"</span>
+            })}
+            {forwarded}
+            {quoted}
             <Show when=move || is_note>
                 <span class="dlg-msg__label">{move || i18n.t("chat.note")}</span>
             </Show>
@@ -149,7 +217,11 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
                     }
                         .into_any()
                 }
-                None => view! { <div class="dlg-msg__body">{message.body}</div> }.into_any(),
+                None => match message.html {
+                    // Cleaned on the server down to a few bare tags (E2).
+                    Some(html) => view! { <div class="dlg-msg__body dlg-msg__body--rich" inner_html=html></div> }.into_any(),
+                    None => view! { <div class="dlg-msg__body">{message.body}</div> }.into_any(),
+                },
             }}
             <div class="dlg-msg__files">{files}</div>
             {(!message.buttons.is_empty())
@@ -192,8 +264,8 @@ fn Message(message: MessageView, offset: i32) -> impl IntoView {
                             </span>
                         }
                     })}
-                {message
-                    .deleted
+                {deletion}
+                {client_deleted
                     .then(|| {
                         view! {
                             <span class="dlg-msg__deleted">{move || i18n.t("chat.deleted")}</span>
@@ -253,6 +325,19 @@ fn Attachment(file: AttachmentView) -> impl IntoView {
             <span class="dlg-file__size">{note}</span>
         </a>
     }
+}
+
+/// Brings a quoted message into view and flashes it.
+fn scroll_to_message(id: i64) {
+    let Some(el) = window().document().and_then(|d| {
+        d.query_selector(&format!("[data-message-id=\"{id}\"]"))
+            .ok()
+            .flatten()
+    }) else {
+        return;
+    };
+    el.scroll_into_view();
+    let _ = el.class_list().add_1("dlg-msg--flash");
 }
 
 /// Integer arithmetic only: float formatting would add kilobytes to the browser bundle.

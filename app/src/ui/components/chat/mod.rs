@@ -1,7 +1,10 @@
 mod actions;
 mod header;
 mod message_list;
+mod message_menu;
+pub mod presence;
 
 pub use actions::DialogActions;
 pub use header::ChatHeader;
 pub use message_list::MessageList;
+pub use message_menu::{ChatContext, ForwardModal, MessageMenu, ReplyStrip};

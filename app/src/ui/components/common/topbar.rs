@@ -81,7 +81,17 @@ pub fn Topbar() -> impl IntoView {
                             {move || i18n.t("settings.link")}
                         </a>
                     });
-                    view! { {reports} {settings} }
+                    let important = role.is_some().then(|| view! {
+                        <a
+                            class="dlg-button dlg-button--ghost dlg-topbar__important"
+                            href="/important"
+                            title=move || i18n.t("important.title")
+                        >
+                            <span aria-hidden="true">"★ "</span>
+                            <span class="dlg-topbar__label">{move || i18n.t("important.title")}</span>
+                        </a>
+                    });
+                    view! { {important} {reports} {settings} }
                 })}
             </Transition>
             <button

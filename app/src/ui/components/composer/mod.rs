@@ -8,10 +8,14 @@ use crate::domain::{ComposerMode, DialogId, DialogPermissions};
 use crate::i18n::use_i18n;
 
 mod buttons;
+mod emoji;
 mod files;
+mod format;
 mod templates;
 pub use buttons::{ButtonsEditor, ButtonsToggle, ComposerButtons};
+pub use emoji::EmojiPicker;
 pub use files::{AttachButton, ComposerFiles, FileChips};
+pub use format::FormatBar;
 pub use templates::{TemplateBar, TemplateFields, TemplateForm};
 
 /// Unsent composer text per dialog, kept for the life of the inbox page and in the
@@ -147,6 +151,9 @@ pub fn Composer(
             .unwrap_or_default()
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if format::format_shortcut(&ev, textarea, text) {
+            return;
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             if files.uploading() {
@@ -243,6 +250,7 @@ pub fn Composer(
                         }}
                     </p>
                 </Show>
+                <crate::ui::components::chat::ReplyStrip />
                 <FileChips files />
                 {move || {
                     match (offers_buttons.get(), button_limits) {
@@ -250,11 +258,13 @@ pub fn Composer(
                         _ => None,
                     }
                 }}
+                <FormatBar textarea text />
                 <div class="dlg-composer__row">
                     <AttachButton files />
                     <Show when=move || offers_buttons.get()>
                         <ButtonsToggle buttons />
                     </Show>
+                    <EmojiPicker field=textarea text />
                     <textarea
                         class=move || {
                             if is_note() {
@@ -275,7 +285,7 @@ pub fn Composer(
                             }
                         }
                         prop:value=move || text.get()
-                        on:input=move |ev| text.set(event_target_value(&ev))
+                        on:input=move |ev| { text.set(event_target_value(&ev)); crate::realtime::typing(dialog_id.get_untracked()); }
                         on:keydown=on_keydown
                         on:paste=move |ev: leptos::ev::ClipboardEvent| {
                             if let Some(list) = ev.clipboard_data().and_then(|d| d.files())

@@ -4,6 +4,7 @@ use chrono::Utc;
 use leptos::prelude::*;
 
 use super::Sections;
+use super::dialog_menu::{DialogMenu, MenuAnchor, MenuState, MenuTarget, button_anchor};
 use crate::api::dialogs::{get_counters, list_dialogs};
 use crate::domain::{DialogRow, MessageKind};
 use crate::i18n::use_i18n;
@@ -22,6 +23,8 @@ pub fn DialogList() -> impl IntoView {
     let inbox = use_inbox();
     let live = use_realtime();
     let limit = RwSignal::new(PAGE);
+    let menu = MenuState(RwSignal::new(None));
+    provide_context(menu);
     // A new section or filter starts from the first page again.
     Effect::new(move |_| {
         inbox.section.track();
@@ -71,9 +74,27 @@ pub fn DialogList() -> impl IntoView {
                         }
                         Ok(page) => {
                             let more = page.next.is_some();
+                            // The user's pinned dialogs come first (C6 Favorites).
+                            let (pinned, rest): (Vec<DialogRow>, Vec<DialogRow>) = page
+                                .rows
+                                .into_iter()
+                                .partition(|r| r.pinned);
+                            let favorites = !pinned.is_empty();
+                            let others = favorites && !rest.is_empty();
                             view! {
                                 <ul class="dlg-list__items">
-                                    {page.rows.into_iter().map(|row| view! { <DialogRowItem row /> }).collect_view()}
+                                    <Show when=move || favorites>
+                                        <li class="dlg-ctx-heading" role="presentation" data-group="favorites">
+                                            {move || i18n.t("inbox.favorites")}
+                                        </li>
+                                    </Show>
+                                    {pinned.into_iter().map(|row| view! { <DialogRowItem row /> }).collect_view()}
+                                    <Show when=move || others>
+                                        <li class="dlg-ctx-heading" role="presentation" data-group="others">
+                                            {move || i18n.t("inbox.other_dialogs")}
+                                        </li>
+                                    </Show>
+                                    {rest.into_iter().map(|row| view! { <DialogRowItem row /> }).collect_view()}
                                     <Show when=move || more>
                                         <li>
                                             <button
@@ -99,6 +120,7 @@ pub fn DialogList() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <DialogMenu state=menu />
         </aside>
     }
 }
@@ -109,12 +131,16 @@ fn DialogRowItem(row: DialogRow) -> impl IntoView {
     let i18n = use_i18n();
     let inbox = use_inbox();
     let prefs = expect_context::<PagePrefs>();
+    let menu = expect_context::<MenuState>();
     let id = row.id;
     let href = move || format!("/dialogs/{}{}", id, inbox.search.get());
     let class = move || {
         let mut class = String::from("dlg-row");
         if row.unread {
             class.push_str(" dlg-row--unread");
+        }
+        if row.new_helper {
+            class.push_str(" dlg-row--new-helper");
         }
         if inbox.open_id.get() == Some(id) {
             class.push_str(" dlg-row--active");
@@ -124,13 +150,53 @@ fn DialogRowItem(row: DialogRow) -> impl IntoView {
     let name = row.title.clone().unwrap_or_else(|| row.client_name.clone());
     let time = list_time(row.last_message_at, Utc::now(), prefs.tz_offset_minutes);
     let is_note = row.last_message_kind == MessageKind::Note;
+    let open_here = move || menu.0.with(|m| m.as_ref().is_some_and(|t| t.row.id == id));
+    let on_context = {
+        let row = row.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            ev.prevent_default();
+            menu.0.set(Some(MenuTarget {
+                row: row.clone(),
+                at: MenuAnchor::Pointer {
+                    x: f64::from(ev.client_x()),
+                    y: f64::from(ev.client_y()),
+                },
+            }));
+        }
+    };
+    let on_button = {
+        let row = row.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            use wasm_bindgen::JsCast;
+
+            if open_here() {
+                menu.0.set(None);
+                return;
+            }
+            let Some(button) = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            menu.0.set(Some(MenuTarget {
+                row: row.clone(),
+                at: button_anchor(&button),
+            }));
+        }
+    };
+    let button_label = {
+        let name = name.clone();
+        Signal::derive(move || i18n.t_with("dialog_menu.button", &[("name", &name)]))
+    };
     view! {
-        <li>
+        <li class="dlg-ctx-row">
             <a
                 class=class
                 href=href
                 data-dialog-id=id.0
                 aria-current=move || (inbox.open_id.get() == Some(id)).then_some("page")
+                on:contextmenu=on_context
             >
                 <Avatar name=row.client_name.clone() id=row.client_id.0 />
                 <span class="dlg-row__name">
@@ -145,6 +211,12 @@ fn DialogRowItem(row: DialogRow) -> impl IntoView {
                                 </span>
                             }
                         })}
+                    {row.client_blocked.then(|| view! {
+                        <span class="dlg-row__blocked">{move || i18n.t("inbox.blocked")}</span>
+                    })}
+                    {row.new_helper.then(|| view! {
+                        <span class="dlg-row__helper">{move || i18n.t("inbox.new_helper")}</span>
+                    })}
                 </span>
                 <time class="dlg-row__time" datetime=row.last_message_at.to_rfc3339()>
                     {time}
@@ -166,6 +238,19 @@ fn DialogRowItem(row: DialogRow) -> impl IntoView {
                     {row.last_message_snippet.clone()}
                 </span>
             </a>
+            <button
+                type="button"
+                class="dlg-ctx-trigger"
+                class:dlg-ctx-trigger--open=open_here
+                aria-haspopup="menu"
+                aria-expanded=move || if open_here() { "true" } else { "false" }
+                aria-label=button_label
+                title=button_label
+                data-menu-for=id.0
+                on:click=on_button
+            >
+                "⋯"
+            </button>
         </li>
     }
 }

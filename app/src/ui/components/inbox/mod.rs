@@ -1,4 +1,5 @@
 mod dialog_list;
+mod dialog_menu;
 mod new_dialog;
 mod sections;
 mod splitter;

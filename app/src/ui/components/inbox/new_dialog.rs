@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::realtime::use_realtime;
 use crate::ui::components::composer::{
-    AttachButton, ComposerFiles, FileChips, TemplateFields, TemplateForm,
+    AttachButton, ComposerFiles, EmojiPicker, FileChips, TemplateFields, TemplateForm,
 };
 
 /// The button that opens the form.
@@ -102,6 +102,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
     let recipient = RwSignal::new(String::new());
     let subject = RwSignal::new(String::new());
     let text = RwSignal::new(String::new());
+    let text_input = NodeRef::<leptos::html::Textarea>::new();
     let template = TemplateForm::new();
     let error = RwSignal::new(None::<(String, String)>);
     let pending = RwSignal::new(false);
@@ -333,6 +334,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                         class="dlg-input dlg-start__text"
                         name="text"
                         rows="4"
+                        node_ref=text_input
                         aria-invalid=invalid("text")
                         prop:value=move || text.get()
                         on:input=move |ev| text.set(event_target_value(&ev))
@@ -341,6 +343,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
                 </label>
                 <div class="dlg-start__files">
                     <AttachButton files />
+                    <EmojiPicker field=text_input text />
                     <FileChips files />
                 </div>
                 {field_error("files")}

@@ -28,7 +28,7 @@ test('right-click pins to Favorites, the ⋯ button marks unread, and a blocked 
   await page.goto('/dialogs?section=all');
   await page.locator('body[data-hydrated]').waitFor();
 
-  const chat = 700_000 + Math.floor(Math.random() * 100_000);
+  const chat = 500_000 + Math.floor(Math.random() * 90_000);
   const name = `Menu Client ${chat}`;
   const client = FakeClient.start(baseURL!, chat, name);
   try {
@@ -140,7 +140,11 @@ test('right-click pins to Favorites, the ⋯ button marks unread, and a blocked 
     await openWithButton(page, name);
     await expect(menu(page).locator('[data-act=block]')).toHaveText('Block client');
     await menu(page).locator('[data-act=pin]').click();
-    await expect(page.locator('.dlg-ctx-heading[data-group=favorites]')).toHaveCount(0);
+    await expect(menu(page)).toHaveCount(0);
+    // The demo's own pinned dialogs may keep the Favorites group; this one is out of it.
+    await openWithButton(page, name);
+    await expect(menu(page).locator('[data-act=pin]')).toHaveText('Pin to Favorites');
+    await page.keyboard.press('Escape');
   } finally {
     await client.stop();
     await context.close();

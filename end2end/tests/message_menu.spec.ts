@@ -35,8 +35,8 @@ test('formatting, reply, star, Important tab, forward and delete through the mes
   await page.goto('/dialogs?section=new');
   await page.locator('body[data-hydrated]').waitFor();
 
-  const chat = 700_000 + Math.floor(Math.random() * 90_000);
-  const name = `Menu Client ${chat}`;
+  const chat = 600_000 + Math.floor(Math.random() * 90_000);
+  const name = `Quote Client ${chat}`;
   const client = FakeClient.start(baseURL!, chat, name);
   try {
     await client.waitFor((l) => l.startsWith('Playing'));

@@ -32,7 +32,7 @@ test('operators in the same dialog see each other viewing and typing, across app
   await anna.locator('body[data-hydrated]').waitFor();
   await alex.locator('body[data-hydrated]').waitFor();
 
-  const chat = 900_000 + Math.floor(Math.random() * 90_000);
+  const chat = 400_000 + Math.floor(Math.random() * 90_000);
   const name = `Presence Client ${chat}`;
   const client = FakeClient.start(baseURL!, chat, name);
   try {

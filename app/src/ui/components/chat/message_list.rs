@@ -192,9 +192,6 @@ fn Message(
             on:contextmenu=on_context
         >
             {more}
-            {important.then(|| view! {
-                <span class="dlg-msg__star" role="img" aria-label=move || i18n.t("message.important")>"★"</span>
-            })}
             {forwarded}
             {quoted}
             <Show when=move || is_note>
@@ -241,6 +238,9 @@ fn Message(
                     .author_name
                     .filter(|_| message.kind != MessageKind::System)
                     .map(|a| view! { <span class="dlg-msg__author">{a}</span> })}
+                {important.then(|| view! {
+                    <span class="dlg-msg__star" role="img" aria-label=move || i18n.t("message.important")>"★"</span>
+                })}
                 <time class="dlg-msg__time" datetime=message.created_at.to_rfc3339()>
                     {time}
                 </time>

@@ -443,16 +443,11 @@ pub async fn delete(
     message_id: MessageId,
 ) -> Result<MessageView, AppError> {
     use crate::domain::message::DeleteCase;
-    use crate::domain::{ChannelKind, MessageKind, ServerEvent};
+    use crate::domain::{ChannelKind, MessageKind};
     use crate::store;
 
     let mut tx = pool.begin().await?;
-    let message = store::messages::lock(&mut tx, user.account_id, message_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let record = store::dialogs::find(&mut tx, access, message.dialog_id, true)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (message, record) = in_sight(&mut tx, access, message_id, true).await?;
     let facts = record.facts();
     let case = DeleteCase {
         kind: message.kind,
@@ -483,17 +478,7 @@ pub async fn delete(
         )
         .await?;
     }
-    let view = store::messages::view(&mut *tx, message_id).await?;
-    store::events::publish(
-        &mut tx,
-        user.account_id,
-        message.dialog_id,
-        &facts,
-        &ServerEvent::MessageUpdated {
-            message: view.clone(),
-        },
-    )
-    .await?;
+    let view = updated(&mut tx, user.account_id, &facts, message_id).await?;
     tx.commit().await?;
     tracing::info!(message = %message_id, dialog = %message.dialog_id, "message deleted");
     Ok(view)
@@ -521,16 +506,11 @@ pub async fn star(
     message_id: MessageId,
     important: bool,
 ) -> Result<MessageView, AppError> {
-    use crate::domain::{MessageKind, ServerEvent};
+    use crate::domain::MessageKind;
     use crate::store;
 
     let mut tx = pool.begin().await?;
-    let message = store::messages::lock(&mut tx, user.account_id, message_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let record = store::dialogs::find(&mut tx, access, message.dialog_id, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (message, record) = in_sight(&mut tx, access, message_id, false).await?;
     if message.kind == MessageKind::System {
         return Err(AppError::validation("message", "message.star.system"));
     }
@@ -542,18 +522,57 @@ pub async fn star(
         important,
     )
     .await?;
+    let view = updated(&mut tx, user.account_id, &record.facts(), message_id).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// A message (locked) and its dialog, when the user may see that dialog; `NotFound`
+/// otherwise, as for an unknown id or another account's.
+#[cfg(feature = "ssr")]
+async fn in_sight(
+    tx: &mut sqlx::PgConnection,
+    access: &crate::auth::Access,
+    message_id: MessageId,
+    lock_dialog: bool,
+) -> Result<
+    (
+        crate::store::messages::MessageFacts,
+        crate::store::dialogs::DialogRecord,
+    ),
+    AppError,
+> {
+    use crate::store;
+    let message = store::messages::lock(&mut *tx, access.account_id, message_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let record = store::dialogs::find(tx, access, message.dialog_id, lock_dialog)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((message, record))
+}
+
+/// The changed message as the browsers see it, with its live event.
+#[cfg(feature = "ssr")]
+async fn updated(
+    tx: &mut sqlx::PgConnection,
+    account: crate::domain::AccountId,
+    facts: &crate::domain::event::DialogFacts,
+    message_id: MessageId,
+) -> Result<MessageView, AppError> {
+    use crate::domain::ServerEvent;
+    use crate::store;
     let view = store::messages::view(&mut *tx, message_id).await?;
     store::events::publish(
-        &mut tx,
-        user.account_id,
-        message.dialog_id,
-        &record.facts(),
+        &mut *tx,
+        account,
+        view.dialog_id,
+        facts,
         &ServerEvent::MessageUpdated {
             message: view.clone(),
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(view)
 }
 

@@ -69,6 +69,7 @@ pub fn ChatPage() -> impl IntoView {
         id.track();
         chat.reply.set(None);
         chat.menu.set(None);
+        chat.action_form.set(None);
     });
 
     // Opening a dialog reads it: move the read position to its newest message.

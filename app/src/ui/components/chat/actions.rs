@@ -11,10 +11,11 @@ use crate::domain::lifecycle::{Action, ActionKind, ActionOptions, HelperRole, Qu
 use crate::domain::{CloseReasonId, DialogId, DialogView, GroupId, Helper, UserId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
+use crate::ui::components::chat::ChatContext;
 
 /// A form an action opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Form {
+pub enum Form {
     Close,
     Redirect,
     Pass,
@@ -57,7 +58,11 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
     let error = RwSignal::new(None::<String>);
     let notice = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let form = RwSignal::new(None::<Form>);
+    // Kept by the chat page, so an open form survives the header being drawn again when a
+    // message arrives.
+    let form = use_context::<ChatContext>()
+        .map(|c| c.action_form)
+        .unwrap_or_else(|| RwSignal::new(None));
     // The close reasons and people to pick from, loaded once per opened dialog.
     let options = LocalResource::new(move || async move { dialog_action_options(id).await });
     let reason_form = Memo::new(move |_| {

@@ -33,6 +33,8 @@ pub struct ChatContext {
     pub notice: RwSignal<Option<String>>,
     /// Bumped after a change, so the chat reloads even without a live connection.
     pub changed: RwSignal<u32>,
+    /// The action form open in the action bar (close, redirect, ...).
+    pub action_form: RwSignal<Option<super::actions::Form>>,
 }
 
 impl ChatContext {
@@ -44,6 +46,7 @@ impl ChatContext {
             forward: RwSignal::new(None),
             notice: RwSignal::new(None),
             changed: RwSignal::new(0),
+            action_form: RwSignal::new(None),
         };
         provide_context(ctx);
         ctx

@@ -9,6 +9,11 @@ export const SHOTS = 'screenshots';
 
 /** Signs in through the login page and waits for the hydrated inbox. */
 export async function signIn(page: Page, email: string, base = '') {
+  // A panic in the browser bundle is printed with the test's output.
+  page.on('pageerror', (e) => console.log('PAGEERROR', String(e).slice(0, 500)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('panicked')) console.log('PANIC', m.text().replace(/\n/g, ' | ').slice(0, 3000));
+  });
   await page.goto(`${base}/login`);
   await page.locator('body[data-hydrated]').waitFor();
   await page.fill('input[name=email]', email);

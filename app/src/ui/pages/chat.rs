@@ -105,8 +105,11 @@ pub fn ChatPage() -> impl IntoView {
             .and_then(|r| r.ok())
             .map(|d| (d.dialog.status, d.dialog.can_send, d.dialog.can_note))
     });
+    // Asked again only when the dialog's answer disagrees with the composer's: opening a
+    // dialog asks once, so files attached at once are not dropped by a second draw.
+    let recheck = RwSignal::new(0u32);
     let permissions = Resource::new(
-        move || (id.get(), gate.get()),
+        move || (id.get(), recheck.get()),
         |(id, _)| async move {
             match id {
                 Some(id) => get_permissions(id).await,
@@ -114,6 +117,16 @@ pub fn ChatPage() -> impl IntoView {
             }
         },
     );
+    Effect::new(move |_| {
+        let Some(now) = gate.get() else { return };
+        let stale = permissions
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|p| (p.status, p.can_send, p.can_note) != now);
+        if stale {
+            recheck.update(|v| *v += 1);
+        }
+    });
 
     view! {
         <Transition fallback=move || {

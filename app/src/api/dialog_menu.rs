@@ -16,9 +16,7 @@ pub async fn get_dialog_menu(id: DialogId) -> Result<DialogMenu, AppError> {
 
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
-            let record = store::dialogs::find(&mut conn, &access, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let record = crate::api::dialogs::in_sight(&mut conn, &access, id).await?;
             let (unread, pinned, hide_system, client_blocked) =
                 store::dialogs::menu_state(&mut *conn, &access, id)
                     .await?
@@ -44,9 +42,7 @@ pub async fn set_pinned(id: DialogId, pinned: bool) -> Result<(), AppError> {
 
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
-            store::dialogs::find(&mut conn, &access, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            crate::api::dialogs::in_sight(&mut conn, &access, id).await?;
             store::dialogs::set_pinned(&mut *conn, &access, id, pinned).await?;
             Ok(())
         }
@@ -63,9 +59,7 @@ pub async fn mark_unread(id: DialogId) -> Result<(), AppError> {
 
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
-            store::dialogs::find(&mut conn, &access, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            crate::api::dialogs::in_sight(&mut conn, &access, id).await?;
             store::dialogs::mark_unread(&mut *conn, &access, id).await?;
             Ok(())
         }

@@ -120,9 +120,7 @@ pub async fn get_permissions(id: DialogId) -> Result<DialogPermissions, AppError
         async move {
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
-            let record = crate::store::dialogs::find(&mut conn, &access, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let record = crate::api::dialogs::in_sight(&mut conn, &access, id).await?;
             Ok(access.permissions(&record.facts(), &record.state(), record.channel_kind))
         }
         .await,
@@ -138,9 +136,7 @@ pub async fn set_hide_system(id: DialogId, hide: bool) -> Result<(), AppError> {
 
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
-            store::dialogs::find(&mut conn, &access, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            crate::api::dialogs::in_sight(&mut conn, &access, id).await?;
             store::dialogs::set_hide_system(&mut *conn, &access, id, hide).await?;
             Ok(())
         }
@@ -157,9 +153,7 @@ pub async fn mark_read(id: DialogId, upto: MessageId) -> Result<(), AppError> {
 
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
-            store::dialogs::find(&mut conn, &access, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            crate::api::dialogs::in_sight(&mut conn, &access, id).await?;
             store::dialogs::mark_read(&mut *conn, &access, id, upto).await?;
             Ok(())
         }
@@ -398,4 +392,17 @@ pub async fn refresh_templates(channel_id: crate::domain::ChannelId) -> Result<(
         }
         .await,
     )
+}
+
+/// The dialog when this user may see it; `NotFound` otherwise (unknown, another account's,
+/// or out of sight). For per-user changes that lock nothing.
+#[cfg(feature = "ssr")]
+pub async fn in_sight(
+    conn: &mut sqlx::PgConnection,
+    access: &crate::auth::Access,
+    id: DialogId,
+) -> Result<crate::store::dialogs::DialogRecord, AppError> {
+    crate::store::dialogs::find(conn, access, id, false)
+        .await?
+        .ok_or(AppError::NotFound)
 }

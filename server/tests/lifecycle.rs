@@ -832,3 +832,202 @@ async fn system_messages_can_be_hidden_per_user_and_dialog(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The dialogs the messages of a `get_dialog` answer belong to, in order, one entry a run.
+fn runs(detail: &Value) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::new();
+    for m in detail["messages"].as_array().expect("messages") {
+        let dialog = m["dialog_id"].as_i64().expect("dialog id");
+        if out.last() != Some(&dialog) {
+            out.push(dialog);
+        }
+    }
+    out
+}
+
+fn message_ids(detail: &Value) -> Vec<i64> {
+    detail["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["id"].as_i64())
+        .collect()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn single_window_shows_one_history_and_passes_selected_messages(pool: PgPool) {
+    let w = world(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let pavel_id = user_id(&pool, "pavel@acme.test").await;
+    // A client's first dialog, closed, then a second one opened by their next message.
+    let first = app.telegram_dialog(&w.acme, 5250).await;
+    assert_eq!(
+        act(&olga, first, json!({"action": "accept"})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        act(&olga, first, json!({"action": "close"})).await.0,
+        StatusCode::OK
+    );
+    let (status, body) = app
+        .telegram_webhook(
+            w.acme.channel_tg,
+            Some(&common::telegram_secret(&w.acme)),
+            &common::telegram_text(5251, 5250, 2, "Client", "About my order again"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let second: i64 =
+        sqlx::query_scalar("SELECT dialog_id FROM messages WHERE external_id = '5250:2'")
+            .fetch_one(&pool)
+            .await
+            .expect("the new message");
+    assert_ne!(first, second);
+
+    // Structured (the default): the open dialog's messages only.
+    let (_, detail) = olga
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    assert_eq!(detail["dialog"]["single_window"], false);
+    assert_eq!(runs(&detail), vec![second]);
+
+    // Single window: one history, oldest first, across both dialogs.
+    let (status, _) = olga.call("set_single_window", &[("on", "true")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, me) = olga.call("get_me", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["single_window"], true);
+    let (_, detail) = olga
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    assert_eq!(detail["dialog"]["single_window"], true);
+    assert_eq!(runs(&detail), vec![first, second]);
+    let ids = message_ids(&detail);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    assert_eq!(detail["other_dialogs"][0]["id"], first);
+    // The same history opens from the old dialog.
+    let (_, from_first) = olga.call("get_dialog", &[("id", &first.to_string())]).await;
+    assert_eq!(message_ids(&from_first), ids);
+
+    // Select one message of each dialog and pass them to pavel from the second.
+    let client_messages: Vec<i64> = detail["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["direction"] == "in")
+        .filter_map(|m| m["id"].as_i64())
+        .collect();
+    assert_eq!(client_messages.len(), 2, "{detail}");
+    let (status, copy) = olga
+        .call_json(
+            "pass_for_review",
+            &json!({"id": second, "to": pavel_id, "messages": client_messages}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{copy}");
+    let copy = copy.as_i64().expect("the copy's id");
+    let pavel = app.sign_in("pavel@acme.test").await;
+    assert_eq!(new_list(&pavel).await, vec![copy]);
+    let (_, review) = pavel.call("get_dialog", &[("id", &copy.to_string())]).await;
+    assert_eq!(review["dialog"]["status"], "for_review");
+    let bodies: Vec<&str> = review["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["kind"] == "message")
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec!["Send me the price list", "About my order again"]
+    );
+    // A review copy stands alone, for a reader in single window too; and it never joins
+    // the history it was cut from.
+    let (status, _) = pavel.call("set_single_window", &[("on", "true")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, review) = pavel.call("get_dialog", &[("id", &copy.to_string())]).await;
+    assert_eq!(runs(&review), vec![copy]);
+    let (_, detail) = olga
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    assert!(!runs(&detail).contains(&copy), "{:?}", runs(&detail));
+
+    // Someone who may not see the first dialog sees neither its messages nor can pass them.
+    sqlx::query("UPDATE dialogs SET line_id = $2 WHERE id = $1")
+        .bind(first)
+        .bind(w.acme.line_support)
+        .execute(&pool)
+        .await
+        .expect("move the old dialog to a line vera does not see");
+    let vera = app.sign_in("vera@acme.test").await;
+    let (status, _) = vera.call("set_single_window", &[("on", "true")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, detail) = vera
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    assert_eq!(runs(&detail), vec![second]);
+    let dialogs_before: i64 = sqlx::query_scalar("SELECT count(*) FROM dialogs")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    let (status, body) = vera
+        .call_json(
+            "pass_for_review",
+            &json!({"id": second, "to": pavel_id, "messages": [client_messages[0]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // Another client's message is refused the same way, even for olga who sees both.
+    let elsewhere: i64 = sqlx::query_scalar("SELECT min(id) FROM messages WHERE dialog_id = $1")
+        .bind(w.acme.dialog_new)
+        .fetch_one(&pool)
+        .await
+        .expect("id");
+    let (status, body) = olga
+        .call_json(
+            "pass_for_review",
+            &json!({"id": second, "to": pavel_id, "messages": [client_messages[1], elsewhere]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let dialogs_after: i64 = sqlx::query_scalar("SELECT count(*) FROM dialogs")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(dialogs_before, dialogs_after);
+
+    // Earlier pages: asking for more returns the same short history, in order.
+    let (_, detail) = olga
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    let (status, paged) = olga
+        .call("get_dialog", &[("id", &second.to_string()), ("pages", "2")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{paged}");
+    assert_eq!(message_ids(&paged), message_ids(&detail));
+    assert_eq!(paged["has_earlier"], false);
+    let short = message_ids(&detail).len();
+    // A long history opens with its newest 200; one page more brings the next 200.
+    sqlx::query(
+        "INSERT INTO messages (account_id, dialog_id, kind, direction, body)
+         SELECT account_id, id, 'note', 'internal', 'note ' || n
+           FROM dialogs, generate_series(1, 300) n WHERE id = $1",
+    )
+    .bind(first)
+    .execute(&pool)
+    .await
+    .expect("a long history");
+    let (_, detail) = olga
+        .call("get_dialog", &[("id", &second.to_string())])
+        .await;
+    assert_eq!(detail["has_earlier"], true);
+    assert_eq!(message_ids(&detail).len(), 200);
+    let (_, paged) = olga
+        .call("get_dialog", &[("id", &second.to_string()), ("pages", "1")])
+        .await;
+    let more = message_ids(&paged);
+    assert_eq!(more.len(), 300 + short);
+    assert_eq!(paged["has_earlier"], false);
+    assert!(more.ends_with(&message_ids(&detail)));
+}

@@ -10,6 +10,9 @@ use crate::error::AppError;
 /// The newest messages shown when a dialog opens.
 pub const OPEN_MESSAGES: i64 = 200;
 
+/// The most extra pages of earlier messages one request takes.
+pub const MAX_PAGES: u32 = 20;
+
 /// One page of a section of the inbox.
 #[server(endpoint = "list_dialogs")]
 pub async fn list_dialogs(
@@ -48,31 +51,55 @@ pub async fn get_counters(include_closed: bool) -> Result<Counters, AppError> {
     )
 }
 
-/// An open dialog with its newest messages. Unknown ids and other accounts' ids are both
-/// `NotFound`.
+/// An open dialog with its newest messages; `pages` more pages of earlier ones when the
+/// reader asked for them. In single-window mode (D8) the messages are the client's whole
+/// history across the dialogs this user may see. Unknown ids and other accounts' ids are
+/// both `NotFound`.
 #[server(endpoint = "get_dialog")]
-pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
+pub async fn get_dialog(id: DialogId, pages: Option<u32>) -> Result<DialogDetail, AppError> {
     crate::error::respond(
         async move {
-            use crate::domain::DialogView;
+            use crate::domain::{DialogStatus, DialogView};
             use crate::store;
 
-            let (state, _user, access) = crate::auth::authorize().await?;
+            let (state, user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
             let Some(record) = store::dialogs::find(&mut conn, &access, id, false).await? else {
                 // Someone else accepted a dialog this user saw in the queue: say so.
                 return Err(crate::api::lifecycle::unseen(&mut conn, &access, id).await?);
             };
-            let (messages, has_earlier) = store::messages::newest(
-                &mut *conn,
-                access.account_id,
-                id,
-                OPEN_MESSAGES,
-                record.hide_system,
-            )
-            .await?;
-            let other_dialogs =
-                store::dialogs::others_of_client(&mut *conn, &access, record.client_id, id).await?;
+            let limit = OPEN_MESSAGES * (1 + i64::from(pages.unwrap_or(0).min(MAX_PAGES)));
+            // A review copy repeats messages kept elsewhere: it is shown on its own.
+            let single_window = user.single_window && record.status != DialogStatus::ForReview;
+            let (messages, has_earlier, other_dialogs) = if single_window {
+                let mut dialogs =
+                    store::dialogs::history_of_client(&mut *conn, &access, record.client_id, id)
+                        .await?;
+                let ids: Vec<DialogId> = dialogs.iter().map(|d| d.id).collect();
+                let (messages, has_earlier) = store::messages::newest_of(
+                    &mut *conn,
+                    access.account_id,
+                    &ids,
+                    limit,
+                    record.hide_system,
+                )
+                .await?;
+                dialogs.retain(|d| d.id != id);
+                (messages, has_earlier, dialogs)
+            } else {
+                let (messages, has_earlier) = store::messages::newest(
+                    &mut *conn,
+                    access.account_id,
+                    id,
+                    limit,
+                    record.hide_system,
+                )
+                .await?;
+                let others =
+                    store::dialogs::others_of_client(&mut *conn, &access, record.client_id, id)
+                        .await?;
+                (messages, has_earlier, others)
+            };
             let helpers = store::dialogs::helpers(&mut *conn, &access, id).await?;
             let facts = record.facts();
             let lifecycle = record.state();
@@ -101,6 +128,7 @@ pub async fn get_dialog(id: DialogId) -> Result<DialogDetail, AppError> {
                     can_note: permissions.can_note,
                     actions,
                     hide_system: record.hide_system,
+                    single_window,
                     helpers,
                     can_manage_helpers: lifecycle.may_manage_helpers(&actor),
                 },

@@ -288,10 +288,23 @@ pub async fn pass(
     let to_name = store::lifecycle::user_name(&mut tx, account, to)
         .await?
         .ok_or_else(|| AppError::validation("to", "error.dialog.bad_target"))?;
+    // Selected messages may come from any of the client's dialogs this user sees as one
+    // history (D8).
+    let sources: Vec<DialogId> =
+        store::dialogs::history_of_client(&mut *tx, access, record.client_id, id)
+            .await?
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+    let mut messages = messages.to_vec();
+    messages.sort_unstable_by_key(|m| m.0);
+    messages.dedup();
     let (copy, copied) =
-        store::lifecycle::review_copy(&mut tx, account, id, to, user.user_id, messages).await?;
+        store::lifecycle::review_copy(&mut tx, account, id, &sources, to, user.user_id, &messages)
+            .await?;
     if copied == 0 || (!messages.is_empty() && copied != messages.len()) {
-        // An unknown message, another dialog's, or a system message: nothing is passed.
+        // An unknown message, one of a dialog not in sight, or a system message: nothing
+        // is passed.
         return Err(AppError::validation(
             "messages",
             "error.review.bad_messages",

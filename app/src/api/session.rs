@@ -87,6 +87,28 @@ pub async fn get_me() -> Result<Me, AppError> {
     crate::error::respond(async move { Ok(crate::auth::require_user()?.me()) }.await)
 }
 
+/// Turns the single-window mode (D8) on or off for the signed-in user: the chat then
+/// shows all of a client's dialogs the user may see as one history.
+#[server(endpoint = "set_single_window")]
+pub async fn set_single_window(on: bool) -> Result<(), AppError> {
+    crate::error::respond(
+        async move {
+            let user = crate::auth::require_user()?;
+            let state = crate::auth::state()?;
+            crate::store::sessions::set_single_window(
+                &state.pool,
+                user.account_id,
+                user.user_id,
+                on,
+            )
+            .await?;
+            tracing::info!(user = %user.user_id, on, "single window");
+            Ok(())
+        }
+        .await,
+    )
+}
+
 /// Stores the theme ("light", "dark" or "system") and language; also as cookies so the
 /// sign-in page follows them.
 #[server(endpoint = "set_preferences")]

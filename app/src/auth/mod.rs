@@ -34,6 +34,8 @@ pub struct CurrentUser {
     pub account_name: String,
     pub theme: Option<Theme>,
     pub locale: Locale,
+    /// Shows a client's dialogs as one history (D8).
+    pub single_window: bool,
     /// SHA-256 of the session token, to end this session on sign-out (for a REST API call,
     /// of the API token; the API has no sign-out).
     pub session_hash: Vec<u8>,
@@ -49,6 +51,7 @@ impl CurrentUser {
             account_name: self.account_name.clone(),
             theme: self.theme,
             locale: self.locale,
+            single_window: self.single_window,
         }
     }
 }

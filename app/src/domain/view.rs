@@ -76,6 +76,9 @@ pub struct Me {
     pub account_name: String,
     pub theme: Option<Theme>,
     pub locale: Locale,
+    /// A client's dialogs shown as one history (D8).
+    #[serde(default)]
+    pub single_window: bool,
 }
 
 /// One row of the dialog list (C3).
@@ -160,6 +163,10 @@ pub struct DialogView {
     pub actions: Vec<crate::domain::lifecycle::ActionKind>,
     /// The signed-in user hid this dialog's system messages (D6).
     pub hide_system: bool,
+    /// The reader shows a client's dialogs as one history (D8): `DialogDetail.messages`
+    /// then come from every dialog in `DialogDetail.other_dialogs` too.
+    #[serde(default)]
+    pub single_window: bool,
     /// Co-assignees and observers (D5).
     #[serde(default)]
     pub helpers: Vec<Helper>,

@@ -17,6 +17,7 @@ struct TokenUserRow {
     account_name: String,
     theme: Option<String>,
     locale: String,
+    single_window: bool,
     token_hash: Vec<u8>,
 }
 
@@ -31,7 +32,7 @@ pub async fn find_user(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<Option<
                AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
          )
          SELECT u.id AS user_id, u.account_id, u.role, u.email, u.display_name,
-                a.name AS account_name, u.theme, u.locale, t.token_hash
+                a.name AS account_name, u.theme, u.locale, u.single_window, t.token_hash
            FROM api_tokens t
            JOIN users u ON u.id = t.user_id AND u.account_id = t.account_id AND u.active
            JOIN accounts a ON a.id = u.account_id
@@ -49,6 +50,7 @@ pub async fn find_user(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<Option<
         account_name: r.account_name,
         theme: r.theme.as_deref().and_then(Theme::parse),
         locale: Locale::parse(&r.locale).unwrap_or_default(),
+        single_window: r.single_window,
         session_hash: r.token_hash,
     }))
 }

@@ -604,12 +604,38 @@ pub async fn telegram_chat_of(
 /// The most other dialogs of a client the open dialog lists.
 pub const MAX_OTHER_DIALOGS: i64 = 50;
 
+/// The most dialogs one single-window history (D8) draws from.
+pub const MAX_HISTORY_DIALOGS: i64 = 500;
+
 /// The client's other dialogs this user may see, newest first (D7).
 pub async fn others_of_client(
     db: impl PgExecutor<'_>,
     access: &Access,
     client: ClientId,
     except: DialogId,
+) -> sqlx::Result<Vec<crate::domain::OtherDialog>> {
+    of_client(db, access, client, except, false, MAX_OTHER_DIALOGS).await
+}
+
+/// The dialogs one history of the client is made of (D8): `current` and every other dialog
+/// of the client this user may see, newest first. Review copies repeat messages kept
+/// elsewhere, so only the open one takes part.
+pub async fn history_of_client(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    client: ClientId,
+    current: DialogId,
+) -> sqlx::Result<Vec<crate::domain::OtherDialog>> {
+    of_client(db, access, client, current, true, MAX_HISTORY_DIALOGS).await
+}
+
+async fn of_client(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    client: ClientId,
+    current: DialogId,
+    with_current: bool,
+    limit: i64,
 ) -> sqlx::Result<Vec<crate::domain::OtherDialog>> {
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT d.id, d.number, d.title, d.status, ch.name AS channel_name, d.created_at,
@@ -618,12 +644,23 @@ pub async fn others_of_client(
           WHERE d.client_id = ",
     );
     qb.push_bind(client);
-    qb.push(" AND d.id <> ");
-    qb.push_bind(except);
-    qb.push(" AND d.status <> 'for_review'");
-    access.push_dialog_scope(&mut qb, "d");
+    if with_current {
+        qb.push(" AND (d.id = ");
+        qb.push_bind(current);
+        qb.push(" OR (d.status <> 'for_review'");
+        access.push_dialog_scope(&mut qb, "d");
+        qb.push("))");
+        // The open dialog was checked by the caller; the scope still names the account.
+        qb.push(" AND d.account_id = ");
+        qb.push_bind(access.account_id);
+    } else {
+        qb.push(" AND d.id <> ");
+        qb.push_bind(current);
+        qb.push(" AND d.status <> 'for_review'");
+        access.push_dialog_scope(&mut qb, "d");
+    }
     qb.push(" ORDER BY d.id DESC LIMIT ");
-    qb.push_bind(MAX_OTHER_DIALOGS);
+    qb.push_bind(limit);
     qb.build_query_as().fetch_all(db).await
 }
 

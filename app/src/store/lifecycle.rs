@@ -199,17 +199,25 @@ pub async fn taken_by(
     Ok(row.filter(|(line, _)| access.can_view_line(*line)))
 }
 
-/// Copies messages of `from` into a new dialog passed to `to` for review (D8): the copy is
-/// listed under New for them until they press "Read". `messages` empty: the whole dialog
-/// (its newest `MAX_REVIEW_MESSAGES`). Returns the new dialog and how many messages it got.
+/// Copies messages into a new dialog, made like `from`, passed to `to` for review (D8): the
+/// copy is listed under New for them until they press "Read". `messages` empty: the whole
+/// of `from` (its newest `MAX_REVIEW_MESSAGES`); else those of them that belong to one of
+/// `sources` (the client's dialogs the user sees in one history). Returns the new dialog
+/// and how many messages it got.
 pub async fn review_copy(
     conn: &mut PgConnection,
     account: AccountId,
     from: DialogId,
+    sources: &[DialogId],
     to: UserId,
     initiator: UserId,
     messages: &[crate::domain::MessageId],
 ) -> sqlx::Result<(DialogId, usize)> {
+    let sources: Vec<i64> = if messages.is_empty() {
+        vec![from.0]
+    } else {
+        sources.iter().map(|d| d.0).collect()
+    };
     let dialog: DialogId = sqlx::query_scalar(
         "WITH number AS (
             UPDATE accounts SET next_dialog_number = next_dialog_number + 1
@@ -241,7 +249,7 @@ pub async fn review_copy(
         "WITH src AS (
             SELECT * FROM (
                 SELECT m.* FROM messages m
-                 WHERE m.account_id = $1 AND m.dialog_id = $2 AND m.kind <> 'system'
+                 WHERE m.account_id = $1 AND m.dialog_id = ANY($2) AND m.kind <> 'system'
                    AND (cardinality($4::bigint[]) = 0 OR m.id = ANY($4))
                  ORDER BY m.id DESC LIMIT $5) newest
              ORDER BY id
@@ -257,7 +265,7 @@ pub async fn review_copy(
          SELECT id, forwarded_from_id FROM copy",
     )
     .bind(account)
-    .bind(from)
+    .bind(&sources)
     .bind(dialog)
     .bind(messages.iter().map(|m| m.0).collect::<Vec<i64>>())
     .bind(MAX_REVIEW_MESSAGES)

@@ -108,14 +108,27 @@ pub async fn newest(
     limit: i64,
     without_system: bool,
 ) -> sqlx::Result<(Vec<MessageView>, bool)> {
+    newest_of(db, account, &[dialog], limit, without_system).await
+}
+
+/// The newest `limit` messages of several dialogs as one history, oldest first, and whether
+/// earlier ones exist: the single window of a client (D8). The caller has checked the user
+/// may see every one of `dialogs`.
+pub async fn newest_of(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    dialogs: &[DialogId],
+    limit: i64,
+    without_system: bool,
+) -> sqlx::Result<(Vec<MessageView>, bool)> {
     let mut rows: Vec<MessageView> = sqlx::query_as::<_, MessageRecord>(AssertSqlSafe(format!(
         "SELECT {VIEW_COLUMNS}
            FROM messages m LEFT JOIN users u ON u.id = m.author_user_id
-          WHERE m.account_id = $1 AND m.dialog_id = $2 AND NOT ($4 AND m.kind = 'system')
+          WHERE m.account_id = $1 AND m.dialog_id = ANY($2) AND NOT ($4 AND m.kind = 'system')
           ORDER BY m.id DESC LIMIT $3"
     )))
     .bind(account)
-    .bind(dialog)
+    .bind(dialogs.iter().map(|d| d.0).collect::<Vec<i64>>())
     .bind(limit + 1)
     .bind(without_system)
     .fetch_all(db)

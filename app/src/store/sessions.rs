@@ -15,6 +15,7 @@ struct SessionUserRow {
     account_name: String,
     theme: Option<String>,
     locale: String,
+    single_window: bool,
     token_hash: Vec<u8>,
 }
 
@@ -29,7 +30,7 @@ pub async fn find_user(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<Option<
             AND u.id = s.user_id AND u.account_id = s.account_id AND u.active
             AND a.id = u.account_id
       RETURNING u.id AS user_id, u.account_id, u.role, u.email, u.display_name,
-                a.name AS account_name, u.theme, u.locale, s.token_hash",
+                a.name AS account_name, u.theme, u.locale, u.single_window, s.token_hash",
     )
     .bind(token_hash)
     .fetch_optional(pool)
@@ -43,6 +44,7 @@ pub async fn find_user(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<Option<
         account_name: r.account_name,
         theme: r.theme.as_deref().and_then(Theme::parse),
         locale: Locale::parse(&r.locale).unwrap_or_default(),
+        single_window: r.single_window,
         session_hash: r.token_hash,
     }))
 }
@@ -131,6 +133,22 @@ pub async fn set_preferences(
         .bind(user)
         .bind(theme.map(Theme::as_str))
         .bind(locale.as_str())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Turns the single-window mode (D8) on or off for a user.
+pub async fn set_single_window(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    user: UserId,
+    on: bool,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET single_window = $3 WHERE account_id = $1 AND id = $2")
+        .bind(account)
+        .bind(user)
+        .bind(on)
         .execute(db)
         .await?;
     Ok(())

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::realtime::use_realtime;
 use crate::ui::components::chat::{
-    ChatContext, ChatHeader, ForwardModal, MessageList, MessageMenu,
+    ChatContext, ChatHeader, ForwardModal, MessageList, MessageMenu, SelectionBar,
 };
 use crate::ui::components::composer::{Composer, TemplateBar};
 use crate::ui::pages::NotFoundPane;
@@ -28,17 +28,17 @@ pub fn ChatPage() -> impl IntoView {
             .map(DialogId)
     });
     let version = live.dialog_version(id);
+    let chat = ChatContext::provide();
     let detail = Resource::new(
-        move || (id.get(), version.get()),
-        |(id, _)| async move {
+        move || (id.get(), version.get(), chat.pages.get()),
+        |(id, _, pages)| async move {
             match id {
-                Some(id) => get_dialog(id).await,
+                Some(id) => get_dialog(id, (pages > 0).then_some(pages)).await,
                 None => Err(AppError::NotFound),
             }
         },
     );
     let send = ServerAction::<SendMessage>::new();
-    let chat = ChatContext::provide();
     // A sent message shows at once, even if the live connection is down; a reply is done.
     Effect::new(move |_| {
         if let Some(Ok(_)) = send.value().get() {
@@ -64,19 +64,30 @@ pub fn ChatPage() -> impl IntoView {
             );
         }
     });
-    // Another dialog: no reply or menu carried over.
+    // Another dialog: no reply, menu, selection or earlier pages carried over.
     Effect::new(move |_| {
-        id.track();
+        chat.current.set(id.get());
         chat.reply.set(None);
         chat.menu.set(None);
         chat.action_form.set(None);
+        chat.selected.set(None);
+        if chat.pages.get_untracked() != 0 {
+            chat.pages.set(0);
+        }
     });
 
     // Opening a dialog reads it: move the read position to its newest message.
     let marked = StoredValue::new(None::<(DialogId, MessageId)>);
     Effect::new(move |_| {
         let Some(Ok(d)) = detail.get() else { return };
-        let Some(last) = d.messages.last().map(|m| m.id) else {
+        // In one history (D8) the newest message may be another dialog's.
+        let Some(last) = d
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.dialog_id == d.dialog.id)
+            .map(|m| m.id)
+        else {
             return;
         };
         let key = (d.dialog.id, last);
@@ -147,6 +158,7 @@ pub fn ChatPage() -> impl IntoView {
                                 messages=d.messages
                                 has_earlier=d.has_earlier
                                 other_dialogs=d.other_dialogs
+                                current=d.dialog.clone()
                                 pending=send.input().into()
                             />
                         }
@@ -171,6 +183,7 @@ pub fn ChatPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <SelectionBar />
         <Show when=move || failed.get() != Some(true)>
         <Transition>
             {move || Suspend::new(async move {

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::api::dialogs::set_hide_system;
 use crate::api::lifecycle::{dialog_action, dialog_action_options, pass_for_review};
+use crate::api::session::set_single_window;
 use crate::domain::lifecycle::{Action, ActionKind, ActionOptions, HelperRole, QueueTarget};
 use crate::domain::{CloseReasonId, DialogId, DialogView, GroupId, Helper, UserId};
 use crate::error::AppError;
@@ -60,7 +61,8 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
     let busy = RwSignal::new(false);
     // Kept by the chat page, so an open form survives the header being drawn again when a
     // message arrives.
-    let form = use_context::<ChatContext>()
+    let chat = use_context::<ChatContext>();
+    let form = chat
         .map(|c| c.action_form)
         .unwrap_or_else(|| RwSignal::new(None));
     // The close reasons and people to pick from, loaded once per opened dialog.
@@ -133,6 +135,18 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
 
     let title = dialog.title.clone();
     let hidden = dialog.hide_system;
+    let single = dialog.single_window;
+    let toggle_single = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            let result = set_single_window(!single).await;
+            busy.set(false);
+            match result {
+                Ok(()) => on_done.run(()),
+                Err(e) => error.set(Some(e.key().to_owned())),
+            }
+        });
+    };
     let helpers = dialog.helpers.clone();
     let can_manage_helpers = dialog.can_manage_helpers;
     view! {
@@ -188,6 +202,17 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
                     if hidden { i18n.t("action.show_system") } else { i18n.t("action.hide_system") }
                 }}
             </button>
+            <button
+                type="button"
+                class="dlg-button dlg-button--ghost dlg-actions__button dlg-actions__single"
+                data-action="single_window"
+                aria-pressed=single.to_string()
+                title=move || i18n.t("action.single_window_hint")
+                disabled=move || busy.get()
+                on:click=toggle_single
+            >
+                {move || i18n.t("action.single_window")}
+            </button>
         </div>
         {move || {
             error
@@ -213,6 +238,9 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
                         form.set(None);
                         if passed {
                             notice.set(Some("action.passed".into()));
+                            if let Some(chat) = chat {
+                                chat.selected.set(None);
+                            }
                         }
                         on_done.run(());
                     });
@@ -272,10 +300,29 @@ fn ActionModal(
     });
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // Messages picked in the chat (D8) are passed instead of the whole dialog.
+    let selection = use_context::<ChatContext>()
+        .and_then(|c| c.selected.get_untracked())
+        .filter(|_| form == Form::Pass);
+    let selected_count = selection.as_ref().map(|s| s.len().to_string());
+    let hint_key = if selection.is_some() {
+        "action.pass_selected_hint"
+    } else {
+        "action.pass_hint"
+    };
+    let title_text = move || match &selected_count {
+        Some(n) => i18n.t_with("action.pass_selected_title", &[("n", n)]),
+        None => i18n.t(heading),
+    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let chosen = value.get_untracked();
+        let messages = selection.clone().unwrap_or_default();
+        if selection.as_ref().is_some_and(Vec::is_empty) {
+            error.set(Some("error.review.none_selected".into()));
+            return;
+        }
         busy.set(true);
         error.set(None);
         spawn_local(async move {
@@ -302,7 +349,7 @@ fn ActionModal(
                 },
                 Form::Helpers => Ok(false),
                 Form::Pass => match chosen.strip_prefix("user:").and_then(|u| u.parse().ok()) {
-                    Some(to) => pass_for_review(dialog, UserId(to), Vec::new())
+                    Some(to) => pass_for_review(dialog, UserId(to), messages)
                         .await
                         .map(|_| true),
                     None => Err(AppError::validation("to", "action.choose")),
@@ -402,7 +449,7 @@ fn ActionModal(
                             {groups}
                         </select>
                         <Show when=move || form == Form::Pass>
-                            <span class="dlg-field__hint">{move || i18n.t("action.pass_hint")}</span>
+                            <span class="dlg-field__hint">{move || i18n.t(hint_key)}</span>
                         </Show>
                     </label>
                 }
@@ -422,7 +469,7 @@ fn ActionModal(
                 on:submit=submit
             >
                 <header class="dlg-modal__head">
-                    <h2 id="dlg-action-title">{move || i18n.t(heading)}</h2>
+                    <h2 id="dlg-action-title">{title_text}</h2>
                 </header>
                 <Suspense fallback=move || view! { <p>{move || i18n.t("inbox.loading")}</p> }>
                     {field}

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 use crate::api::messages::{SendMessage, retry_message};
 use crate::domain::{
-    AttachmentView, DeliveryState, Direction, MessageKind, MessageView, OtherDialog,
+    AttachmentView, DeliveryState, DialogId, DialogStatus, DialogView, Direction, MessageKind,
+    MessageView, OtherDialog,
 };
 use crate::i18n::use_i18n;
 use crate::ui::components::chat::message_menu::{ChatContext, MessageMenuButton};
@@ -18,29 +19,78 @@ use crate::ui::prefs::PagePrefs;
 pub fn MessageList(
     messages: Vec<MessageView>,
     has_earlier: bool,
-    /// The client's other dialogs, expandable at the top (D7).
+    /// The client's other dialogs: expandable at the top (D7), or, in single-window mode
+    /// (D8), the dialogs whose messages the history shows.
     #[prop(optional)]
     other_dialogs: Vec<OtherDialog>,
+    /// The open dialog.
+    current: DialogView,
     /// The message being sent right now, shown half-transparent until it is stored.
     pending: Signal<Option<SendMessage>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let prefs = expect_context::<PagePrefs>();
+    let ctx = use_context::<ChatContext>();
     let now = Utc::now();
     let container = NodeRef::<leptos::html::Div>::new();
+    let single_window = current.single_window;
 
-    // Newest at the bottom, in view.
+    // Newest at the bottom, in view; where the reader was when earlier messages were
+    // drawn above.
     Effect::new(move |_| {
         pending.track();
-        if let Some(el) = container.get() {
-            el.set_scroll_top(el.scroll_height());
+        let Some(el) = container.get() else { return };
+        match ctx.and_then(|c| c.keep_scroll.try_update_value(Option::take).flatten()) {
+            Some(from_bottom) => el.set_scroll_top(el.scroll_height() - from_bottom),
+            None => el.set_scroll_top(el.scroll_height()),
         }
     });
+    let show_earlier = move |_| {
+        let Some(ctx) = ctx else { return };
+        if let Some(el) = container.get_untracked() {
+            ctx.keep_scroll
+                .set_value(Some(el.scroll_height() - el.scroll_top()));
+        }
+        ctx.pages.update(|p| *p += 1);
+    };
+
+    // In one history, a line names the dialog each run of messages belongs to.
+    let label_of = {
+        let others = other_dialogs.clone();
+        move |id: DialogId| -> Option<HistoryLabel> {
+            if id == current.id {
+                return Some(HistoryLabel {
+                    id,
+                    number: current.number,
+                    channel: current.channel_name.clone(),
+                    status: current.status,
+                    this: true,
+                });
+            }
+            others.iter().find(|d| d.id == id).map(|d| HistoryLabel {
+                id,
+                number: d.number,
+                channel: d.channel_name.clone(),
+                status: d.status,
+                this: false,
+            })
+        }
+    };
 
     let mut last_day = None;
+    let mut last_dialog = None;
     let items = messages
         .into_iter()
         .map(|m| {
+            let dialog_line = (single_window && last_dialog != Some(m.dialog_id))
+                .then(|| label_of(m.dialog_id))
+                .flatten()
+                .map(|label| view! { <HistoryDialog label /> });
+            if dialog_line.is_some() {
+                // A new dialog starts with its date again.
+                last_day = None;
+            }
+            last_dialog = Some(m.dialog_id);
             let this_day = day(m.created_at, now, prefs.tz_offset_minutes);
             let separator = (last_day.as_ref() != Some(&this_day)).then(|| {
                 let label = this_day.clone();
@@ -56,23 +106,31 @@ pub fn MessageList(
             });
             last_day = Some(this_day);
             view! {
+                {dialog_line}
                 {separator}
                 <Message message=m offset=prefs.tz_offset_minutes menu=true />
             }
         })
         .collect_view();
 
+    let others = (!single_window && !other_dialogs.is_empty())
+        .then(|| view! { <OtherDialogs dialogs=other_dialogs /> });
     view! {
         <div
             class="dlg-chat__messages"
+            class:dlg-chat__messages--selecting=move || {
+                ctx.is_some_and(|c| c.selected.with(Option::is_some))
+            }
             node_ref=container
             role="log"
             aria-live="polite"
             aria-label=move || i18n.t("chat.messages_label")
         >
-            {(!other_dialogs.is_empty()).then(|| view! { <OtherDialogs dialogs=other_dialogs /> })}
+            {others}
             <Show when=move || has_earlier>
-                <p class="dlg-day">{move || i18n.t("chat.earlier")}</p>
+                <button type="button" class="dlg-chat__earlier" on:click=show_earlier>
+                    {move || i18n.t("chat.earlier")}
+                </button>
             </Show>
             {items}
             {move || {
@@ -92,6 +150,44 @@ pub fn MessageList(
                             </div>
                         }
                     })
+            }}
+        </div>
+    }
+}
+
+/// Which dialog a run of messages in one history belongs to (D8).
+#[derive(Debug, Clone)]
+struct HistoryLabel {
+    id: DialogId,
+    number: i64,
+    channel: String,
+    status: DialogStatus,
+    this: bool,
+}
+
+#[component]
+fn HistoryDialog(label: HistoryLabel) -> impl IntoView {
+    let i18n = use_i18n();
+    let number = label.number.to_string();
+    let this = label.this;
+    let id = label.id;
+    view! {
+        <div class="dlg-history" class:dlg-history--this=this data-dialog-id=id.0>
+            <span class="dlg-history__name">
+                {move || i18n.t_with("chat.history_dialog", &[("n", &number)])}
+            </span>
+            <span class="dlg-history__channel">{label.channel}</span>
+            <StatusBadge status=label.status />
+            {if this {
+                view! { <span class="dlg-history__this">{move || i18n.t("chat.history_this")}</span> }
+                    .into_any()
+            } else {
+                view! {
+                    <a class="dlg-history__open" href=format!("/dialogs/{id}")>
+                        {move || i18n.t("chat.open_dialog")}
+                    </a>
+                }
+                    .into_any()
             }}
         </div>
     }
@@ -118,6 +214,45 @@ fn Message(
         }
     };
     let more = ctx.map(|_| view! { <MessageMenuButton message=message.clone() /> });
+    // Selecting messages (D8): a box on each; a click on the bubble ticks it too.
+    let message_id = message.id;
+    let picked = move || {
+        ctx.and_then(|c| {
+            c.selected
+                .with(|s| s.as_ref().map(|s| s.contains(&message_id)))
+        })
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(ctx) = ctx else { return };
+        if picked().is_none() {
+            return;
+        }
+        let on_control = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|el| el.closest("a, button, input").ok().flatten())
+            .is_some();
+        if !on_control {
+            ctx.toggle_selected(message_id);
+        }
+    };
+    let checkbox = move || {
+        picked().map(|checked| {
+            view! {
+                <input
+                    type="checkbox"
+                    class="dlg-msg__select"
+                    prop:checked=checked
+                    aria-label=move || i18n.t("selection.toggle")
+                    on:change=move |_| {
+                        if let Some(ctx) = ctx {
+                            ctx.toggle_selected(message_id);
+                        }
+                    }
+                />
+            }
+        })
+    };
     let quoted = message.reply_to.clone().map(|q| {
         let author = q.author_name.clone();
         let target = q.id.0;
@@ -188,9 +323,13 @@ fn Message(
             class:dlg-msg--failed=failed
             class:dlg-msg--gone=gone
             class:dlg-msg--important=important
+            class:dlg-msg--selected=move || picked() == Some(true)
             data-message-id=message.id.0
+            data-dialog-id=message.dialog_id.0
             on:contextmenu=on_context
+            on:click=on_click
         >
+            {checkbox}
             {more}
             {forwarded}
             {quoted}
@@ -379,7 +518,7 @@ fn OtherDialogs(dialogs: Vec<OtherDialog>) -> impl IntoView {
             let id = d.id;
             let loaded = LocalResource::new(move || async move {
                 if open.get() {
-                    Some(crate::api::dialogs::get_dialog(id).await)
+                    Some(crate::api::dialogs::get_dialog(id, None).await)
                 } else {
                     None
                 }

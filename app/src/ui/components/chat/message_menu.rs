@@ -9,7 +9,8 @@ use crate::api::dialogs::list_dialogs;
 use crate::api::messages::{delete_message, forward_message, star_message};
 use crate::domain::message::{DeleteCase, may_delete};
 use crate::domain::{
-    ComposerMode, DialogId, DialogPermissions, MessageKind, MessageView, QuotedMessage, Section,
+    ComposerMode, DialogId, DialogPermissions, MessageId, MessageKind, MessageView, QuotedMessage,
+    Section,
 };
 use crate::i18n::use_i18n;
 use crate::ui::components::common::close_on_escape;
@@ -35,9 +36,31 @@ pub struct ChatContext {
     pub changed: RwSignal<u32>,
     /// The action form open in the action bar (close, redirect, ...).
     pub action_form: RwSignal<Option<super::actions::Form>>,
+    /// The open dialog; in one history (D8) other dialogs' messages are shown too.
+    pub current: RwSignal<Option<DialogId>>,
+    /// The messages picked to pass for review (D8); None when not selecting.
+    pub selected: RwSignal<Option<Vec<MessageId>>>,
+    /// How many pages of earlier messages the reader asked for.
+    pub pages: RwSignal<u32>,
+    /// The distance from the list's bottom to keep when earlier messages are drawn above.
+    pub keep_scroll: StoredValue<Option<i32>>,
 }
 
 impl ChatContext {
+    /// Adds or removes a message from the selection.
+    pub fn toggle_selected(&self, id: MessageId) {
+        self.selected.update(|s| {
+            if let Some(s) = s {
+                match s.iter().position(|m| *m == id) {
+                    Some(i) => {
+                        s.remove(i);
+                    }
+                    None => s.push(id),
+                }
+            }
+        });
+    }
+
     pub fn provide() -> ChatContext {
         let ctx = ChatContext {
             reply: RwSignal::new(None),
@@ -47,6 +70,10 @@ impl ChatContext {
             notice: RwSignal::new(None),
             changed: RwSignal::new(0),
             action_form: RwSignal::new(None),
+            current: RwSignal::new(None),
+            selected: RwSignal::new(None),
+            pages: RwSignal::new(0),
+            keep_scroll: StoredValue::new(None),
         };
         provide_context(ctx);
         ctx
@@ -118,7 +145,13 @@ fn MenuItems(message: MessageView, at: Option<(i32, i32)>) -> impl IntoView {
     let id = message.id;
     let close = move || ctx.menu.set(None);
     let permissions = ctx.permissions.get_untracked();
-    let deletable = delete_rule(&message, permissions.as_ref());
+    // A message of another dialog in one history (D8) is answered and deleted from there.
+    let elsewhere = ctx.current.get_untracked() != Some(message.dialog_id);
+    let deletable = if elsewhere {
+        Err("message.elsewhere")
+    } else {
+        delete_rule(&message, permissions.as_ref())
+    };
     let system = message.kind == MessageKind::System;
     let gone = message.deletion.is_some() || message.deleted;
     let important = message.important;
@@ -153,7 +186,8 @@ fn MenuItems(message: MessageView, at: Option<(i32, i32)>) -> impl IntoView {
         snippet: crate::domain::message::snippet(&message.body),
     };
     let body = message.body.clone();
-    let reply_ok = !system && !gone && permissions.as_ref().is_some_and(|p| p.can_note);
+    let reply_ok =
+        !system && !gone && !elsewhere && permissions.as_ref().is_some_and(|p| p.can_note);
     let run = move |work: Work| {
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -220,6 +254,19 @@ fn MenuItems(message: MessageView, at: Option<(i32, i32)>) -> impl IntoView {
                 }
             >
                 {move || i18n.t("message.forward")}
+            </button>
+            <button
+                type="button"
+                role="menuitem"
+                class="dlg-menu__item"
+                data-item="select"
+                disabled=system
+                on:click=move |_| {
+                    ctx.selected.set(Some(vec![id]));
+                    close();
+                }
+            >
+                {move || i18n.t("message.select")}
             </button>
             <button
                 type="button"

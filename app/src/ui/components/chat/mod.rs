@@ -3,8 +3,10 @@ mod header;
 mod message_list;
 mod message_menu;
 pub mod presence;
+mod selection;
 
 pub use actions::DialogActions;
 pub use header::ChatHeader;
 pub use message_list::MessageList;
 pub use message_menu::{ChatContext, ForwardModal, MessageMenu, ReplyStrip};
+pub use selection::SelectionBar;

@@ -48,13 +48,22 @@ pub struct RealtimeContext {
 }
 
 impl RealtimeContext {
-    /// A value that changes when something about `dialog` (or everything) changed.
-    pub fn dialog_version(&self, dialog: Memo<Option<DialogId>>) -> Memo<u64> {
+    /// A value that changes when something about `dialog`, one of `also` (the other
+    /// dialogs of a single-window history), or everything changed.
+    pub fn dialog_version(
+        &self,
+        dialog: Memo<Option<DialogId>>,
+        also: Signal<Vec<DialogId>>,
+    ) -> Memo<u64> {
         let ctx = *self;
         Memo::new(move |prev: Option<&u64>| {
             let version = ctx.version.get();
             match (prev, ctx.last_dialog.get()) {
-                (Some(prev), Some(touched)) if Some(touched) != dialog.get() => *prev,
+                (Some(prev), Some(touched))
+                    if Some(touched) != dialog.get() && !also.with(|a| a.contains(&touched)) =>
+                {
+                    *prev
+                }
                 _ => version,
             }
         })

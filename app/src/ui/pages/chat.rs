@@ -27,7 +27,9 @@ pub fn ChatPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .map(DialogId)
     });
-    let version = live.dialog_version(id);
+    // In one history (D8) a change in any of its dialogs redraws it.
+    let history = RwSignal::new(Vec::<DialogId>::new());
+    let version = live.dialog_version(id, history.into());
     let chat = ChatContext::provide();
     let detail = Resource::new(
         move || (id.get(), version.get(), chat.pages.get()),
@@ -73,6 +75,18 @@ pub fn ChatPage() -> impl IntoView {
         chat.selected.set(None);
         if chat.pages.get_untracked() != 0 {
             chat.pages.set(0);
+        }
+    });
+
+    Effect::new(move |_| {
+        let Some(Ok(d)) = detail.get() else { return };
+        let ids: Vec<DialogId> = if d.dialog.single_window {
+            d.other_dialogs.iter().map(|o| o.id).collect()
+        } else {
+            Vec::new()
+        };
+        if history.with_untracked(|h| *h != ids) {
+            history.set(ids);
         }
     });
 

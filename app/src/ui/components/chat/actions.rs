@@ -471,9 +471,13 @@ fn ActionModal(
                 <header class="dlg-modal__head">
                     <h2 id="dlg-action-title">{title_text}</h2>
                 </header>
-                <Suspense fallback=move || view! { <p>{move || i18n.t("inbox.loading")}</p> }>
-                    {field}
-                </Suspense>
+                // No <Suspense> here: the bar that owns `options` is drawn again whenever a
+                // live event refreshes the dialog, and a Suspense still waiting on a
+                // resource of the bar it replaced would wake up reading a disposed value.
+                {move || match options.with(Option::is_none) {
+                    true => view! { <p>{move || i18n.t("inbox.loading")}</p> }.into_any(),
+                    false => field().into_any(),
+                }}
                 {move || {
                     error
                         .get()

@@ -262,7 +262,11 @@ fn MenuItems(message: MessageView, at: Option<(i32, i32)>) -> impl IntoView {
                 data-item="select"
                 disabled=system
                 on:click=move |_| {
-                    ctx.selected.set(Some(vec![id]));
+                    if ctx.selected.with_untracked(Option::is_some) {
+                        ctx.toggle_selected(id);
+                    } else {
+                        ctx.selected.set(Some(vec![id]));
+                    }
                     close();
                 }
             >

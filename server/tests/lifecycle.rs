@@ -643,7 +643,9 @@ async fn passing_for_review_makes_a_read_only_copy_in_their_new_list(pool: PgPoo
         .iter()
         .filter_map(|m| m["body"].as_str())
         .collect();
-    assert_eq!(bodies[0], "Hello, I have a question");
+    // The copy opens with who passed it, above the messages.
+    assert_eq!(detail["messages"][0]["system"]["event"], "for_review");
+    assert_eq!(bodies[1], "Hello, I have a question");
     let (status, _) = pavel
         .call(
             "send_message",

@@ -299,9 +299,19 @@ pub async fn pass(
     let mut messages = messages.to_vec();
     messages.sort_unstable_by_key(|m| m.0);
     messages.dedup();
-    let (copy, copied) =
-        store::lifecycle::review_copy(&mut tx, account, id, &sources, to, user.user_id, &messages)
-            .await?;
+    let header = SystemEvent::ForReview {
+        by: user.display_name.clone(),
+        number: record.number,
+    };
+    let review = store::lifecycle::Review {
+        from: id,
+        sources: &sources,
+        to,
+        initiator: user.user_id,
+        messages: &messages,
+        header: &header,
+    };
+    let (copy, copied, first) = store::lifecycle::review_copy(&mut tx, account, &review).await?;
     if copied == 0 || (!messages.is_empty() && copied != messages.len()) {
         // An unknown message, one of a dialog not in sight, or a system message: nothing
         // is passed.
@@ -316,12 +326,6 @@ pub async fn pass(
     };
     let note =
         store::lifecycle::system_message(&mut tx, account, id, user.user_id, &passed).await?;
-    let header = SystemEvent::ForReview {
-        by: user.display_name.clone(),
-        number: record.number,
-    };
-    let first =
-        store::lifecycle::system_message(&mut tx, account, copy, user.user_id, &header).await?;
     let copy_facts = store::inbound::facts(&mut *tx, account, copy).await?;
     store::events::publish_many(
         &mut tx,

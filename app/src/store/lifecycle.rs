@@ -199,20 +199,38 @@ pub async fn taken_by(
     Ok(row.filter(|(line, _)| access.can_view_line(*line)))
 }
 
+/// What passing for review copies, and for whom (D8).
+#[derive(Debug, Clone, Copy)]
+pub struct Review<'a> {
+    /// The dialog the copy is made like (line, channel, client, title).
+    pub from: DialogId,
+    /// The dialogs chosen messages may come from.
+    pub sources: &'a [DialogId],
+    pub to: UserId,
+    pub initiator: UserId,
+    /// Chosen messages; empty: the whole of `from`.
+    pub messages: &'a [crate::domain::MessageId],
+    pub header: &'a SystemEvent,
+}
+
 /// Copies messages into a new dialog, made like `from`, passed to `to` for review (D8): the
 /// copy is listed under New for them until they press "Read". `messages` empty: the whole
 /// of `from` (its newest `MAX_REVIEW_MESSAGES`); else those of them that belong to one of
-/// `sources` (the client's dialogs the user sees in one history). Returns the new dialog
-/// and how many messages it got.
+/// `sources` (the client's dialogs the user sees in one history). `header` opens the copy,
+/// above the messages. Returns the new dialog, how many messages it got, and the header.
 pub async fn review_copy(
     conn: &mut PgConnection,
     account: AccountId,
-    from: DialogId,
-    sources: &[DialogId],
-    to: UserId,
-    initiator: UserId,
-    messages: &[crate::domain::MessageId],
-) -> sqlx::Result<(DialogId, usize)> {
+    review: &Review<'_>,
+) -> sqlx::Result<(DialogId, usize, MessageView)> {
+    let Review {
+        from,
+        sources,
+        to,
+        initiator,
+        messages,
+        header,
+    } = *review;
     let sources: Vec<i64> = if messages.is_empty() {
         vec![from.0]
     } else {
@@ -244,6 +262,7 @@ pub async fn review_copy(
     .bind(initiator)
     .execute(&mut *conn)
     .await?;
+    let header = system_message(conn, account, dialog, initiator, header).await?;
     // The copies keep kind, author, time and text; the originals stay where they are.
     let copied: Vec<(i64, i64)> = sqlx::query_as(
         "WITH src AS (
@@ -299,7 +318,7 @@ pub async fn review_copy(
     .bind(dialog)
     .execute(&mut *conn)
     .await?;
-    Ok((dialog, copied.len()))
+    Ok((dialog, copied.len(), header))
 }
 
 /// The most messages one review copy takes.

@@ -9,7 +9,7 @@ use crate::api::dialogs::set_hide_system;
 use crate::api::lifecycle::{dialog_action, dialog_action_options, pass_for_review};
 use crate::api::session::set_single_window;
 use crate::domain::lifecycle::{Action, ActionKind, ActionOptions, HelperRole, QueueTarget};
-use crate::domain::{CloseReasonId, DialogId, DialogView, GroupId, Helper, UserId};
+use crate::domain::{CloseReasonId, DialogId, DialogStatus, DialogView, GroupId, Helper, UserId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::ui::components::chat::ChatContext;
@@ -78,13 +78,22 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
         Memo::new(move |_| buttons(&actions, reason_form.get()))
     };
 
+    let inbox = crate::ui::pages::inbox::use_inbox();
+    let navigate = StoredValue::new_local(leptos_router::hooks::use_navigate());
     let run = move |action: Action| {
         busy.set(true);
         error.set(None);
+        // "Read" ends a review copy, which then leaves the reader's sight: back to the list.
+        let leave = matches!(action, Action::Read);
         spawn_local(async move {
             let result = dialog_action(id, action).await;
             busy.set(false);
             match result {
+                Ok(_) if leave => {
+                    on_done.run(());
+                    let list = format!("/dialogs{}", inbox.search.get_untracked());
+                    navigate.try_with_value(|go| go(&list, Default::default()));
+                }
                 Ok(_) => on_done.run(()),
                 Err(e) => {
                     error.set(Some(e.key().to_owned()));
@@ -136,6 +145,8 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
     let title = dialog.title.clone();
     let hidden = dialog.hide_system;
     let single = dialog.single_window;
+    // A review copy is always shown on its own: the mode does not apply there.
+    let status = dialog.status;
     let toggle_single = move |_| {
         busy.set(true);
         spawn_local(async move {
@@ -202,6 +213,7 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
                     if hidden { i18n.t("action.show_system") } else { i18n.t("action.hide_system") }
                 }}
             </button>
+            <Show when=move || status != DialogStatus::ForReview>
             <button
                 type="button"
                 class="dlg-button dlg-button--ghost dlg-actions__button dlg-actions__single"
@@ -213,6 +225,7 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
             >
                 {move || i18n.t("action.single_window")}
             </button>
+            </Show>
         </div>
         {move || {
             error

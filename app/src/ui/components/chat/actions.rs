@@ -79,7 +79,7 @@ pub fn DialogActions(dialog: DialogView, on_done: Callback<()>) -> impl IntoView
     };
 
     let inbox = crate::ui::pages::inbox::use_inbox();
-    let navigate = StoredValue::new_local(leptos_router::hooks::use_navigate());
+    let navigate = StoredValue::new(leptos_router::hooks::use_navigate());
     let run = move |action: Action| {
         busy.set(true);
         error.set(None);

@@ -3,13 +3,11 @@
 //! headers, retry on 451, failure with the server's text on 550 — and signed inbound emails
 //! stored once, HTML turned into clean text, senders merged by address, attachments stored.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{TestApp, http, world};
+use crate::common::{TestApp, http, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

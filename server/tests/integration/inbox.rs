@@ -1,9 +1,8 @@
 //! The inbox: lists, counters, opening dialogs, writing messages and notes, isolation
 //! between accounts and between users' rights.
 
-mod common;
-
-use common::{TestApp, ids, world};
+use crate::common;
+use crate::common::{TestApp, ids, world};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;

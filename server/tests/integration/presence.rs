@@ -2,11 +2,9 @@
 //! app servers, only the other users who may see the dialog; it is never stored, and
 //! whatever else a browser sends is ignored without closing its socket.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Session, TestApp, world};
+use crate::common::{Session, TestApp, world};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sqlx::PgPool;

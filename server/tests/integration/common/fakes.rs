@@ -3,8 +3,6 @@
 //! and an API-channel receiver. Tests script failures (500, 429 with retry_after, 403) and
 //! read back every call.
 
-#![allow(dead_code)]
-
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -86,7 +84,6 @@ struct Inner {
 #[derive(Clone)]
 pub struct FakeTelegram {
     pub addr: SocketAddr,
-    pub token: String,
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -103,11 +100,7 @@ impl FakeTelegram {
             .expect("binding the fake");
         let addr = listener.local_addr().expect("address");
         tokio::spawn(async move { axum::serve(listener, router).await });
-        FakeTelegram {
-            addr,
-            token: token.to_owned(),
-            inner,
-        }
+        FakeTelegram { addr, inner }
     }
 
     pub fn base(&self) -> String {

@@ -1,8 +1,6 @@
 //! A local S3-compatible server (moto's server mode, from PyPI; installed by `.ci/setup`),
 //! started by a test on a free port with one empty bucket, and stopped when dropped.
 
-#![allow(dead_code)]
-
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 

@@ -2,9 +2,8 @@
 //! unread, blocking a client (their messages kept in a closed dialog, raising nothing) and
 //! who may do it.
 
-mod common;
-
-use common::{Session, TestApp, ids, telegram_secret, telegram_text, world};
+use crate::common;
+use crate::common::{Session, TestApp, ids, telegram_secret, telegram_text, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -2,9 +2,8 @@
 //! every role, races to accept, system messages, passing for review, close reasons and
 //! their report.
 
-mod common;
-
-use common::{Session, TestApp, ids, world};
+use crate::common;
+use crate::common::{Session, TestApp, ids, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

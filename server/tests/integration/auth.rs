@@ -1,8 +1,6 @@
 //! Sign-in, sessions and the rights model, against the real app and PostgreSQL.
 
-mod common;
-
-use common::{PASSWORD, TestApp, http, world};
+use crate::common::{PASSWORD, TestApp, http, world};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 

@@ -3,8 +3,6 @@
 //! `GET /{version}/{media_id}` and the media itself at the URL those give, every call
 //! checked for the Bearer token. Tests script refusals and read back every call.
 
-#![allow(dead_code)]
-
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -62,7 +60,6 @@ struct Shared {
 #[derive(Clone)]
 pub struct FakeGraph {
     pub addr: SocketAddr,
-    pub token: String,
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -86,11 +83,7 @@ impl FakeGraph {
             .route("/whatsapp_business/attachments/{media_id}", get(download))
             .with_state(shared);
         tokio::spawn(async move { axum::serve(listener, router).await });
-        FakeGraph {
-            addr,
-            token: token.to_owned(),
-            inner,
-        }
+        FakeGraph { addr, inner }
     }
 
     pub fn base(&self) -> String {

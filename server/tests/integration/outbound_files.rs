@@ -3,11 +3,10 @@
 //! protocol (Telegram multipart, WhatsApp media upload, email attachments, the API channel's
 //! signed links), resumed after the last part a provider took, never sent twice.
 
-mod common;
-
-use common::fake_whatsapp::FakeGraph;
-use common::fakes::{Failure, FakeReceiver, FakeTelegram};
-use common::{Session, TELEGRAM_TOKEN, TestApp, http, world};
+use crate::common;
+use crate::common::fake_whatsapp::FakeGraph;
+use crate::common::fakes::{Failure, FakeReceiver, FakeTelegram};
+use crate::common::{Session, TELEGRAM_TOKEN, TestApp, http, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

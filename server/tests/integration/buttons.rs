@@ -3,11 +3,10 @@
 //! buttons, buttons passed on by the API channel; each messenger's limits refused clearly
 //! with nothing stored; a tap comes back as the client's message.
 
-mod common;
-
-use common::fake_whatsapp::FakeGraph;
-use common::fakes::{FakeReceiver, FakeTelegram};
-use common::{Session, TELEGRAM_TOKEN, TestApp, telegram_secret, telegram_text, world};
+use crate::common;
+use crate::common::fake_whatsapp::FakeGraph;
+use crate::common::fakes::{FakeReceiver, FakeTelegram};
+use crate::common::{Session, TELEGRAM_TOKEN, TestApp, telegram_secret, telegram_text, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

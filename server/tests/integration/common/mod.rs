@@ -1,8 +1,6 @@
 //! Test helpers: the real app on port 0 against a fresh database (one per test, made by
 //! `#[sqlx::test]`), a small two-account world, and an HTTP client that signs in.
 
-#![allow(dead_code)]
-
 pub mod dovecot;
 pub mod fake_whatsapp;
 pub mod fakes;

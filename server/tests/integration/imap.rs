@@ -3,10 +3,8 @@
 //! mailbox is read or the position lost; a wrong password is shown and nothing is lost;
 //! "Receive messages now" reads at once; another account cannot ask for it.
 
-mod common;
-
-use common::dovecot::Dovecot;
-use common::{TestApp, world};
+use crate::common::dovecot::Dovecot;
+use crate::common::{TestApp, world};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 

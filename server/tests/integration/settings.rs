@@ -2,9 +2,8 @@
 //! those who may administer change anything; a connected bot receives at once; a channel off
 //! every line keeps its messages waiting at the provider.
 
-mod common;
-
-use common::{TestApp, telegram_text, world};
+use crate::common;
+use crate::common::{TestApp, telegram_text, world};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;

@@ -3,13 +3,12 @@
 //! path, keyset pagination, clear errors, signed and retried outbound webhooks, the OpenAPI
 //! document, and `dialogs create-token`.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::fakes::{Failure, FakeReceiver};
-use common::{TestApp, http, world};
+use crate::common::fakes::{Failure, FakeReceiver};
+use crate::common::{TestApp, http, world};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -758,7 +757,7 @@ async fn only_admins_manage_webhook_subscriptions_of_their_own_account(pool: PgP
 }
 
 /// Waits (up to 20 s) until the receiver has `n` calls.
-async fn calls(receiver: &FakeReceiver, n: usize) -> Vec<common::fakes::Call> {
+async fn calls(receiver: &FakeReceiver, n: usize) -> Vec<crate::common::fakes::Call> {
     for _ in 0..200 {
         let calls = receiver.calls();
         if calls.len() >= n {
@@ -769,7 +768,7 @@ async fn calls(receiver: &FakeReceiver, n: usize) -> Vec<common::fakes::Call> {
     panic!("the receiver got {} calls, not {n}", receiver.calls().len())
 }
 
-fn header(call: &common::fakes::Call, name: &str) -> String {
+fn header(call: &crate::common::fakes::Call, name: &str) -> String {
     call.headers
         .get(name)
         .and_then(|v| v.to_str().ok())

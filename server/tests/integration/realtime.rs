@@ -2,12 +2,10 @@
 //! other app server on the same database, only for users who may see it, and a socket that
 //! reconnects gets what it missed.
 
-mod common;
-
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use common::{Session, TestApp, world};
+use crate::common::{Session, TestApp, world};
 use futures::StreamExt;
 use serde_json::Value;
 use sqlx::PgPool;

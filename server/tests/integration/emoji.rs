@@ -1,9 +1,7 @@
 //! Recent emoji (E4) on the real app and PostgreSQL: each user's own list, newest first,
 //! without repeats, at most eighteen; anything that is not an emoji is refused.
 
-mod common;
-
-use common::{Session, TestApp, http, world};
+use crate::common::{Session, TestApp, http, world};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;

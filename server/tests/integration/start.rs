@@ -3,11 +3,10 @@
 //! the provider's protocol, the dialog is in work with its assignee, a client is one person
 //! across our start and their reply, and bad input or missing rights change nothing.
 
-mod common;
-
-use common::fake_whatsapp::FakeGraph;
-use common::fakes::FakeTelegram;
-use common::{TELEGRAM_TOKEN, TestApp, telegram_secret, world};
+use crate::common;
+use crate::common::fake_whatsapp::FakeGraph;
+use crate::common::fakes::FakeTelegram;
+use crate::common::{TELEGRAM_TOKEN, TestApp, telegram_secret, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

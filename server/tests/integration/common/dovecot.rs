@@ -2,8 +2,6 @@
 //! a temporary directory (plain IMAP, a passwd-file with one mailbox) and stopped when
 //! dropped. Dovecot comes from Debian's `dovecot-imapd` (installed by `.ci/setup`).
 
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -2,12 +2,10 @@
 //! formatted text as the chat and the messengers get it, replies, forwarding, deleting
 //! where the messenger allows (and at the client's side), stars and the Important tab.
 
-mod common;
-
 use std::time::Duration;
 
-use common::fakes::Failure;
-use common::{Session, TestApp, telegram_secret, telegram_text, world};
+use crate::common::fakes::Failure;
+use crate::common::{Session, TestApp, telegram_secret, telegram_text, world};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -50,7 +48,11 @@ async fn count(pool: &PgPool, sql: &str) -> i64 {
 }
 
 /// Waits until the fake Telegram got `n` calls of `method`.
-async fn telegram_calls(fake: &common::fakes::FakeTelegram, method: &str, n: usize) -> Vec<Value> {
+async fn telegram_calls(
+    fake: &crate::common::fakes::FakeTelegram,
+    method: &str,
+    n: usize,
+) -> Vec<Value> {
     for _ in 0..200 {
         let calls: Vec<Value> = fake
             .calls()

@@ -1,8 +1,7 @@
 //! The `dialogs` binary's commands, run as a person would: the private PostgreSQL cluster,
 //! `create-user`, `demo`.
 
-mod common;
-
+use crate::common;
 use std::process::Command;
 use std::time::Duration;
 

@@ -2,12 +2,10 @@
 //! keep one message a second per chat between them, and a provider's "wait" (429 with
 //! retry_after) received by one holds the other too.
 
-mod common;
-
 use std::time::Duration;
 
-use common::fakes::{Failure, FakeTelegram};
-use common::{Session, TELEGRAM_TOKEN, TestApp, world};
+use crate::common::fakes::{Failure, FakeTelegram};
+use crate::common::{Session, TELEGRAM_TOKEN, TestApp, world};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 

@@ -3,10 +3,9 @@
 //! replies sent with the access token and followed by status callbacks, the closed 24-hour
 //! window explained to the operator, and clients' media fetched.
 
-mod common;
-
-use common::fake_whatsapp::{FakeGraph, Refusal};
-use common::{TestApp, http, world};
+use crate::common;
+use crate::common::fake_whatsapp::{FakeGraph, Refusal};
+use crate::common::{TestApp, http, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -3,10 +3,9 @@
 //! (`DIALOGS_ALLOW_PRIVATE_URLS`): refused when saved where we can tell, and refused with
 //! the reason, without retrying, when sent.
 
-mod common;
-
-use common::fakes::FakeReceiver;
-use common::{TestApp, http, world};
+use crate::common;
+use crate::common::fakes::FakeReceiver;
+use crate::common::{TestApp, http, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

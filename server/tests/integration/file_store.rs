@@ -3,11 +3,9 @@
 //! nothing lands on the app server's disk; a bucket that does not answer gives a clear
 //! error and records nothing.
 
-mod common;
-
-use common::fakes::FakeTelegram;
-use common::moto::Moto;
-use common::{TELEGRAM_TOKEN, TestApp, telegram_secret, world};
+use crate::common::fakes::FakeTelegram;
+use crate::common::moto::Moto;
+use crate::common::{TELEGRAM_TOKEN, TestApp, telegram_secret, world};
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;

@@ -3,13 +3,12 @@
 //! file jobs), a batch the database refuses falls back to one by one, and a changed
 //! channel is read again at once by the in-memory directory.
 
-mod common;
-
+use crate::common;
+use crate::common::{TestApp, telegram_secret, telegram_text, world};
 use app::domain::inbound::{
     AttachmentKind, InboundAttachment, InboundChat, InboundEvent, InboundMessage,
 };
 use app::domain::{ChannelId, LineId};
-use common::{TestApp, telegram_secret, telegram_text, world};
 use reqwest::StatusCode;
 use server::channels::ingest::{Outcome, Webhook, store_batch};
 use sqlx::PgPool;

@@ -1,9 +1,8 @@
 //! The service around the app: health, readiness, request limits, the demo account and the
 //! command-line user creation.
 
-mod common;
-
-use common::{TestApp, http, world};
+use crate::common;
+use crate::common::{TestApp, http, world};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 

@@ -3,15 +3,13 @@
 //! retries every non-2xx answer, as Telegram does; in the end every message is stored exactly
 //! once, in order within its chat.
 
-mod common;
-
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{telegram_secret, telegram_text, world};
+use crate::common::{telegram_secret, telegram_text, world};
 use sqlx::PgPool;
 
 /// A `dialogs serve` process on a fixed port (so a restart keeps the address).

@@ -2,10 +2,9 @@
 //! inbound webhooks are verified and stored exactly once, replies are delivered exactly once
 //! through provider failures, files are fetched, bad input is refused with nothing stored.
 
-mod common;
-
-use common::fakes::{Failure, FakeReceiver};
-use common::{TestApp, http, telegram_secret, telegram_text, world};
+use crate::common;
+use crate::common::fakes::{Failure, FakeReceiver};
+use crate::common::{TestApp, http, telegram_secret, telegram_text, world};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -1,6 +1,7 @@
 //! The open dialog: header, messages and the composer.
 
 use leptos::prelude::*;
+use leptos::reactive::computed::ScopedFuture;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::dialogs::{get_dialog, get_permissions, mark_read};
@@ -153,20 +154,45 @@ pub fn ChatPage() -> impl IntoView {
         }
     });
 
+    // The header and its action bar are drawn again only when the dialog itself changes
+    // (status, assignee, rights, helpers), not on every message or delivery update: a click
+    // on them never lands on a bar being replaced, and an open form keeps what was typed.
+    let head = Memo::new(move |_| {
+        detail.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|d| d.dialog.clone())
+        })
+    });
+    let on_done = Callback::new(move |()| {
+        detail.refetch();
+        permissions.refetch();
+        live.local.update(|v| *v += 1);
+    });
+
     view! {
+        <Transition>
+            {move || {
+                // Read, not only tracked: a memo nobody reads is never computed, and so
+                // would never follow `detail`.
+                head.with(|_| ());
+                // Awaited without tracking: the first load (and the server's render) waits
+                // for the dialog; later loads redraw the header only through `head`.
+                Suspend::new(ScopedFuture::new_untracked(async move {
+                    detail
+                        .await
+                        .ok()
+                        .map(|d| view! { <ChatHeader dialog=d.dialog on_done /> })
+                }))
+            }}
+        </Transition>
         <Transition fallback=move || {
             view! { <div class="dlg-chat__empty">{move || i18n.t("inbox.loading")}</div> }
         }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => {
-                        let on_done = Callback::new(move |()| {
-                            detail.refetch();
-                            permissions.refetch();
-                            live.local.update(|v| *v += 1);
-                        });
                         view! {
-                            <ChatHeader dialog=d.dialog.clone() on_done />
                             <crate::ui::components::chat::presence::ChatPresence dialog=d.dialog.id />
                             <MessageList
                                 messages=d.messages

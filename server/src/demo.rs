@@ -538,10 +538,12 @@ async fn write_data(tx: &mut Tx, plan: &Plan, ids: &SetupIds) -> Result<Counts> 
             "INSERT INTO dialogs (id, account_id, number, status, line_id, channel_id, client_id, \
                                   assignee_id, queue_group_id, close_reason, created_at, accepted_at, \
                                   closed_at, last_message_id, last_message_at, last_message_snippet, \
-                                  last_message_kind, last_message_direction, last_activity_id) \
+                                  last_message_kind, last_message_direction, last_activity_id, \
+                                  waiting_since) \
              SELECT id, $1, number, status::dialog_status, line_id, channel_id, client_id, \
                     assignee_id, queue_group_id, close_reason, created_at, accepted_at, closed_at, \
-                    last_message_id, last_message_at, snippet, last_kind, last_dir, last_message_id \
+                    last_message_id, last_message_at, snippet, last_kind, last_dir, last_message_id, \
+                    CASE WHEN last_dir = 'in' AND status <> 'closed' THEN last_message_at END \
              FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[], \
                          $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::timestamptz[], \
                          $12::timestamptz[], $13::timestamptz[], $14::bigint[], $15::timestamptz[], \

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::domain::{
-    Counters, DialogDetail, DialogId, DialogPage, DialogPermissions, ListCursor, MessageId, Section,
+    Counters, DialogDetail, DialogId, DialogPage, DialogPermissions, ListCursor, MessageId,
 };
 use crate::error::AppError;
 
@@ -13,23 +13,40 @@ pub const OPEN_MESSAGES: i64 = 200;
 /// The most extra pages of earlier messages one request takes.
 pub const MAX_PAGES: u32 = 20;
 
-/// One page of a section of the inbox.
+/// The filter of the list (C5) from its canonical query string, checked.
+#[cfg(feature = "ssr")]
+fn read_filter(
+    filter: &str,
+    tz_offset_minutes: i32,
+) -> Result<crate::domain::filter::DialogFilter, AppError> {
+    if tz_offset_minutes.abs() > 14 * 60 {
+        return Err(AppError::validation(
+            "tz_offset_minutes",
+            "error.validation",
+        ));
+    }
+    crate::domain::filter::DialogFilter::parse(filter)
+        .map_err(|e| AppError::validation(&e.key, e.message))
+}
+
+/// One page of the inbox through a filter (the list's query string, see `domain::filter`).
 #[server(endpoint = "list_dialogs")]
 pub async fn list_dialogs(
-    section: Section,
-    include_closed: bool,
+    filter: String,
+    tz_offset_minutes: i32,
     after: Option<ListCursor>,
     limit: i64,
 ) -> Result<DialogPage, AppError> {
     crate::error::respond(
         async move {
+            let filter = read_filter(&filter, tz_offset_minutes)?;
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
             Ok(crate::store::dialogs::list(
                 &mut conn,
                 &access,
-                section,
-                include_closed,
+                &filter,
+                tz_offset_minutes,
                 after,
                 limit,
             )
@@ -39,13 +56,43 @@ pub async fn list_dialogs(
     )
 }
 
-/// Unread counts per section.
+/// Unread counts per section within the rest of the filter.
 #[server(endpoint = "get_counters")]
-pub async fn get_counters(include_closed: bool) -> Result<Counters, AppError> {
+pub async fn get_counters(filter: String, tz_offset_minutes: i32) -> Result<Counters, AppError> {
     crate::error::respond(
         async move {
+            let filter = read_filter(&filter, tz_offset_minutes)?;
             let (state, _user, access) = crate::auth::authorize().await?;
-            Ok(crate::store::dialogs::counters(&state.pool, &access, include_closed).await?)
+            Ok(
+                crate::store::dialogs::counters(&state.pool, &access, &filter, tz_offset_minutes)
+                    .await?,
+            )
+        }
+        .await,
+    )
+}
+
+/// What the filter bar offers (C5): the lines this user sees, channel kinds, users, tags.
+#[server(endpoint = "filter_options")]
+pub async fn filter_options() -> Result<crate::domain::filter::FilterOptions, AppError> {
+    crate::error::respond(
+        async move {
+            use crate::store;
+
+            let (state, _user, access) = crate::auth::authorize().await?;
+            let account = access.account_id;
+            let lines = store::lines::list(&state.pool, account)
+                .await?
+                .into_iter()
+                .filter(|l| access.can_view_line(l.id))
+                .map(|l| (l.id, l.name))
+                .collect();
+            Ok(crate::domain::filter::FilterOptions {
+                lines,
+                channels: store::lines::channel_kinds(&state.pool, account).await?,
+                users: store::accounts::active_users(&state.pool, account).await?,
+                tags: store::tags::list(&state.pool, account).await?,
+            })
         }
         .await,
     )
@@ -55,8 +102,17 @@ pub async fn get_counters(include_closed: bool) -> Result<Counters, AppError> {
 /// reader asked for them. In single-window mode (D8) the messages are the client's whole
 /// history across the dialogs this user may see. Unknown ids and other accounts' ids are
 /// both `NotFound`.
+///
+/// A long dialog opens as a window: around `at` (a found message) when given and part of
+/// this history, else at the first unread message when more than half a page is unread;
+/// `pages` and `later` widen the window back and forth.
 #[server(endpoint = "get_dialog")]
-pub async fn get_dialog(id: DialogId, pages: Option<u32>) -> Result<DialogDetail, AppError> {
+pub async fn get_dialog(
+    id: DialogId,
+    pages: Option<u32>,
+    at: Option<MessageId>,
+    later: Option<u32>,
+) -> Result<DialogDetail, AppError> {
     crate::error::respond(
         async move {
             use crate::domain::{DialogStatus, DialogView};
@@ -68,37 +124,72 @@ pub async fn get_dialog(id: DialogId, pages: Option<u32>) -> Result<DialogDetail
                 // Someone else accepted a dialog this user saw in the queue: say so.
                 return Err(crate::api::lifecycle::unseen(&mut conn, &access, id).await?);
             };
-            let limit = OPEN_MESSAGES * (1 + i64::from(pages.unwrap_or(0).min(MAX_PAGES)));
+            let pages = i64::from(pages.unwrap_or(0).min(MAX_PAGES));
+            let later = i64::from(later.unwrap_or(0).min(MAX_PAGES));
             // A review copy repeats messages kept elsewhere: it is shown on its own.
             let single_window = user.single_window && record.status != DialogStatus::ForReview;
-            let (messages, has_earlier, other_dialogs) = if single_window {
+            let (ids, other_dialogs) = if single_window {
                 let mut dialogs =
                     store::dialogs::history_of_client(&mut *conn, &access, record.client_id, id)
                         .await?;
                 let ids: Vec<DialogId> = dialogs.iter().map(|d| d.id).collect();
-                let (messages, has_earlier) = store::messages::newest_of(
-                    &mut *conn,
-                    access.account_id,
-                    &ids,
-                    limit,
-                    record.hide_system,
-                )
-                .await?;
                 dialogs.retain(|d| d.id != id);
-                (messages, has_earlier, dialogs)
+                (ids, dialogs)
             } else {
-                let (messages, has_earlier) = store::messages::newest(
-                    &mut *conn,
-                    access.account_id,
-                    id,
-                    limit,
-                    record.hide_system,
-                )
-                .await?;
                 let others =
                     store::dialogs::others_of_client(&mut *conn, &access, record.client_id, id)
                         .await?;
-                (messages, has_earlier, others)
+                (vec![id], others)
+            };
+            let anchor = match at {
+                Some(message)
+                    if store::messages::belongs_to(
+                        &mut *conn,
+                        access.account_id,
+                        &ids,
+                        message,
+                    )
+                    .await? =>
+                {
+                    Some(message)
+                }
+                // A link to a message of another dialog opens this one as usual.
+                Some(_) => None,
+                None => {
+                    store::messages::first_unread(
+                        &mut conn,
+                        access.account_id,
+                        id,
+                        access.user_id,
+                        OPEN_MESSAGES / 2,
+                    )
+                    .await?
+                }
+            };
+            let (messages, has_earlier, has_later) = match anchor {
+                Some(anchor) => {
+                    store::messages::around(
+                        &mut conn,
+                        access.account_id,
+                        &ids,
+                        anchor,
+                        OPEN_MESSAGES / 2 * (1 + pages),
+                        OPEN_MESSAGES / 2 * (1 + later),
+                        record.hide_system,
+                    )
+                    .await?
+                }
+                None => {
+                    let (messages, has_earlier) = store::messages::newest_of(
+                        &mut *conn,
+                        access.account_id,
+                        &ids,
+                        OPEN_MESSAGES * (1 + pages),
+                        record.hide_system,
+                    )
+                    .await?;
+                    (messages, has_earlier, false)
+                }
             };
             let helpers = store::dialogs::helpers(&mut *conn, &access, id).await?;
             let facts = record.facts();
@@ -134,6 +225,8 @@ pub async fn get_dialog(id: DialogId, pages: Option<u32>) -> Result<DialogDetail
                 },
                 messages,
                 has_earlier,
+                has_later,
+                anchor,
                 other_dialogs,
             })
         }

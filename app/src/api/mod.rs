@@ -7,5 +7,6 @@ pub mod dialogs;
 pub mod emoji;
 pub mod lifecycle;
 pub mod messages;
+pub mod search;
 pub mod session;
 pub mod settings;

@@ -53,4 +53,8 @@ id_type!(
     GroupId,
     /// An entry of the account's catalogue of close reasons (D11).
     CloseReasonId,
+    /// A label on dialogs and clients (F1).
+    TagId,
+    /// A user's saved filter in the sidebar (C5).
+    FolderId,
 );

@@ -10,7 +10,7 @@ use super::{
 };
 
 /// The messenger behind a channel (B2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
 #[cfg_attr(
     feature = "ssr",
@@ -32,6 +32,24 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
+    pub const ALL: [ChannelKind; 11] = [
+        ChannelKind::Telegram,
+        ChannelKind::Whatsapp,
+        ChannelKind::Email,
+        ChannelKind::Vk,
+        ChannelKind::Viber,
+        ChannelKind::Instagram,
+        ChannelKind::Facebook,
+        ChannelKind::Wildberries,
+        ChannelKind::Ozon,
+        ChannelKind::Internal,
+        ChannelKind::Webhook,
+    ];
+
+    pub fn parse(s: &str) -> Option<ChannelKind> {
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChannelKind::Telegram => "telegram",
@@ -132,6 +150,9 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// The largest count reported; more shows as "999+".
+    pub const MAX: i64 = 1_000;
+
     pub fn get(&self, section: Section) -> i64 {
         match section {
             Section::New => self.new,
@@ -310,6 +331,12 @@ pub struct DialogDetail {
     pub messages: Vec<MessageView>,
     /// Set when older messages exist.
     pub has_earlier: bool,
+    /// Set when newer messages exist (a long dialog opened as a window).
+    #[serde(default)]
+    pub has_later: bool,
+    /// The message the window opened at: the one asked for, or the first unread.
+    #[serde(default)]
+    pub anchor: Option<MessageId>,
     /// The client's other dialogs this user may see, newest first (D7).
     #[serde(default)]
     pub other_dialogs: Vec<OtherDialog>,

@@ -1,9 +1,11 @@
 //! Dialogs: the inbox list, counters, one dialog, read positions.
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 
 use crate::auth::Access;
 use crate::domain::event::DialogFacts;
+use crate::domain::filter::DialogFilter;
 use crate::domain::lifecycle::{DialogState, QueueTarget};
 use crate::domain::{
     ChannelId, ChannelKind, ClientId, Counters, DialogId, DialogPage, DialogRow, DialogStatus,
@@ -60,55 +62,135 @@ impl From<RowRecord> for DialogRow {
     }
 }
 
-/// The most pinned dialogs the first page of a section shows in Favorites.
+/// The most pinned dialogs the first page of the list shows in Favorites.
 pub const MAX_PINNED: i64 = 200;
 
-/// The rows of a section the user may see, before pagination and order.
-fn section_rows(access: &Access, section: Section, include_closed: bool) -> QueryBuilder<Postgres> {
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-        "SELECT d.id, d.number, d.title, d.status, d.client_id, c.name AS client_name,
-                ch.kind AS channel_kind, ch.name AS channel_name, d.last_message_at,
-                d.last_message_snippet, d.last_message_kind::message_kind AS last_message_kind,
-                {UNREAD} AS unread, coalesce(s.pinned, false) AS pinned,
-                (SELECT count(*) FROM dialogs x
-                  WHERE x.client_id = d.client_id AND x.status <> 'for_review') AS client_dialogs,
-                c.blocked AS client_blocked,
-                -- D5: added as a co-assignee and not yet read since: marked as new.
-                (pa.user_id IS NOT NULL AND {UNREAD}) AS new_helper
-           FROM dialogs d
-           JOIN clients c ON c.id = d.client_id
-           JOIN channels ch ON ch.id = d.channel_id
-           LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = "
-    ));
+const SELECT_ROWS: &str =
+    "SELECT d.id, d.number, d.title, d.status, d.client_id, c.name AS client_name,
+        ch.kind AS channel_kind, ch.name AS channel_name, d.last_message_at,
+        d.last_message_snippet, d.last_message_kind::message_kind AS last_message_kind,
+        {UNREAD} AS unread, coalesce(s.pinned, false) AS pinned,
+        (SELECT count(*) FROM dialogs x
+          WHERE x.client_id = d.client_id AND x.status <> 'for_review') AS client_dialogs,
+        c.blocked AS client_blocked,
+        -- D5: added as a co-assignee and not yet read since: marked as new.
+        (pa.user_id IS NOT NULL AND {UNREAD}) AS new_helper
+   FROM dialogs d
+   JOIN clients c ON c.id = d.client_id
+   JOIN channels ch ON ch.id = d.channel_id
+   LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = ";
+
+/// The rows of the list the user may see through the filter, before pagination and order.
+fn filtered_rows(
+    access: &Access,
+    filter: &DialogFilter,
+    tz_offset_minutes: i32,
+    now: DateTime<Utc>,
+) -> QueryBuilder<Postgres> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SELECT_ROWS.replace("{UNREAD}", UNREAD));
     qb.push_bind(access.user_id);
     qb.push(
         " LEFT JOIN dialog_participants pa
             ON pa.dialog_id = d.id AND pa.role = 'co_assignee' AND pa.user_id = ",
     );
     qb.push_bind(access.user_id);
-    qb.push(" WHERE d.status = ANY(");
-    qb.push_bind(section.statuses(include_closed));
-    qb.push(")");
+    qb.push(" WHERE true");
+    push_filter(&mut qb, access, filter, tz_offset_minutes, now);
     access.push_dialog_scope(&mut qb, "d");
     qb
 }
 
-/// One page of a section, newest first, keyset-paginated on (last_message_at, id).
+/// The filter's conditions on the dialog `d` and this user's state `s` (C5). Every value
+/// is bound as a parameter. `DialogFilter::matches` is the same rule in Rust.
+fn push_filter(
+    qb: &mut QueryBuilder<Postgres>,
+    access: &Access,
+    filter: &DialogFilter,
+    tz_offset_minutes: i32,
+    now: DateTime<Utc>,
+) {
+    let statuses = filter.statuses();
+    if !statuses.contains(&DialogStatus::Closed) {
+        // Written out so the planner uses the indexes on active dialogs.
+        qb.push(" AND d.status <> 'closed'");
+    }
+    qb.push(" AND d.status = ANY(");
+    qb.push_bind(statuses);
+    qb.push(")");
+    if !filter.lines.is_empty() {
+        qb.push(" AND d.line_id = ANY(");
+        qb.push_bind(filter.lines.clone());
+        qb.push(")");
+    }
+    if !filter.channels.is_empty() {
+        qb.push(" AND d.channel_id IN (SELECT x.id FROM channels x WHERE x.account_id = ");
+        qb.push_bind(access.account_id);
+        qb.push(" AND x.kind = ANY(");
+        qb.push_bind(filter.channels.clone());
+        qb.push("))");
+    }
+    match filter.assignee.map(|a| a.user(access.user_id)) {
+        None => {}
+        Some(None) => {
+            qb.push(" AND d.assignee_id IS NULL");
+        }
+        Some(Some(user)) => {
+            qb.push(" AND d.assignee_id = ");
+            qb.push_bind(user);
+        }
+    }
+    if !filter.tags.is_empty() {
+        // A tag on the dialog or on its client (F1).
+        qb.push(
+            " AND (EXISTS (SELECT 1 FROM dialog_tags t
+                            WHERE t.dialog_id = d.id AND t.tag_id = ANY(",
+        );
+        qb.push_bind(filter.tags.clone());
+        qb.push(
+            ")) OR EXISTS (SELECT 1 FROM client_tags t
+                            WHERE t.client_id = d.client_id AND t.tag_id = ANY(",
+        );
+        qb.push_bind(filter.tags.clone());
+        qb.push(")))");
+    }
+    if filter.unread {
+        qb.push(format!(" AND {UNREAD}"));
+    }
+    if filter.pinned {
+        qb.push(" AND coalesce(s.pinned, false)");
+    }
+    if let Some(minutes) = filter.waiting {
+        qb.push(" AND d.status IN ('new', 'in_work', 'returned') AND d.waiting_since <= ");
+        qb.push_bind(now - chrono::Duration::minutes(i64::from(minutes)));
+    }
+    let (start, end) = filter.period(tz_offset_minutes);
+    if let Some(start) = start {
+        qb.push(" AND d.last_message_at >= ");
+        qb.push_bind(start);
+    }
+    if let Some(end) = end {
+        qb.push(" AND d.last_message_at < ");
+        qb.push_bind(end);
+    }
+}
+
+/// One page of the filtered list, newest first, keyset-paginated on (last_message_at, id).
 ///
-/// The user's pinned dialogs of the section (C6 Favorites) come first, all of them (up to
-/// `MAX_PINNED`), on the first page only; the paginated rest leaves them out, so the
-/// cursor walks one order and no dialog is listed twice. `limit` counts the rest.
+/// The user's pinned dialogs (C6 Favorites) come first, all of them (up to `MAX_PINNED`),
+/// on the first page only; the paginated rest leaves them out, so the cursor walks one
+/// order and no dialog is listed twice. `limit` counts the rest.
 pub async fn list(
     conn: &mut PgConnection,
     access: &Access,
-    section: Section,
-    include_closed: bool,
+    filter: &DialogFilter,
+    tz_offset_minutes: i32,
     after: Option<ListCursor>,
     limit: i64,
 ) -> sqlx::Result<DialogPage> {
     let limit = limit.clamp(1, MAX_PAGE);
+    let now = Utc::now();
     let mut pinned: Vec<DialogRow> = if after.is_none() {
-        let mut qb = section_rows(access, section, include_closed);
+        let mut qb = filtered_rows(access, filter, tz_offset_minutes, now);
         qb.push(" AND s.pinned ORDER BY d.last_message_at DESC, d.id DESC LIMIT ");
         qb.push_bind(MAX_PINNED);
         qb.build_query_as::<RowRecord>()
@@ -120,7 +202,7 @@ pub async fn list(
     } else {
         Vec::new()
     };
-    let mut qb = section_rows(access, section, include_closed);
+    let mut qb = filtered_rows(access, filter, tz_offset_minutes, now);
     qb.push(" AND NOT coalesce(s.pinned, false)");
     if let Some(cursor) = after {
         qb.push(" AND (d.last_message_at, d.id) < (");
@@ -151,31 +233,43 @@ pub async fn list(
     Ok(DialogPage { rows: pinned, next })
 }
 
-/// How many dialogs of each section have unread messages for this user.
+/// How many dialogs of each section have unread messages for this user, within the rest of
+/// the filter (C2). A count stops at `Counters::MAX`.
 pub async fn counters(
     db: impl PgExecutor<'_>,
     access: &Access,
-    include_closed: bool,
+    filter: &DialogFilter,
+    tz_offset_minutes: i32,
 ) -> sqlx::Result<Counters> {
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT count(*) FILTER (WHERE d.status IN ('new', 'returned', 'for_review')),
-                count(*) FILTER (WHERE d.status = 'in_work'),
-                count(*)
-           FROM dialogs d
-           LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = ",
-    );
-    qb.push_bind(access.user_id);
-    qb.push(format!(" WHERE {UNREAD} AND d.status = ANY("));
-    qb.push_bind(Section::All.statuses(include_closed));
-    qb.push(")");
-    if include_closed {
-        // What a blocked client writes lands in a closed dialog and is counted nowhere (C6).
+    let now = Utc::now();
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT ");
+    for (i, section) in Section::ALL.into_iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        let unread = DialogFilter {
+            unread: true,
+            ..filter.with_section(section)
+        };
         qb.push(
-            " AND NOT (d.status = 'closed' AND EXISTS (SELECT 1 FROM clients c
-                                                       WHERE c.id = d.client_id AND c.blocked))",
+            "(SELECT count(*) FROM (SELECT 1 FROM dialogs d
+               LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = ",
         );
+        qb.push_bind(access.user_id);
+        qb.push(" WHERE true");
+        push_filter(&mut qb, access, &unread, tz_offset_minutes, now);
+        if unread.statuses().contains(&DialogStatus::Closed) {
+            // What a blocked client writes lands in a closed dialog and is counted nowhere (C6).
+            qb.push(
+                " AND NOT (d.status = 'closed' AND EXISTS (SELECT 1 FROM clients c
+                                                           WHERE c.id = d.client_id AND c.blocked))",
+            );
+        }
+        access.push_dialog_scope(&mut qb, "d");
+        qb.push(" LIMIT ");
+        qb.push_bind(Counters::MAX);
+        qb.push(") x)");
     }
-    access.push_dialog_scope(&mut qb, "d");
     let (new, in_work, all): (i64, i64, i64) = qb.build_query_as().fetch_one(db).await?;
     Ok(Counters { new, in_work, all })
 }

@@ -44,7 +44,8 @@ pub async fn save(
                 closed_at = CASE WHEN $9 THEN now() ELSE closed_at END,
                 closed_by_id = CASE WHEN $9 THEN $10 ELSE closed_by_id END,
                 close_reason_id = CASE WHEN $9 THEN $11 ELSE close_reason_id END,
-                close_reason = CASE WHEN $9 THEN $12 ELSE close_reason END
+                close_reason = CASE WHEN $9 THEN $12 ELSE close_reason END,
+                waiting_since = CASE WHEN $9 THEN NULL ELSE waiting_since END
           WHERE account_id = $1 AND id = $2",
     )
     .bind(account)
@@ -309,7 +310,8 @@ pub async fn review_copy(
     sqlx::query(
         "UPDATE dialogs d SET last_message_id = m.id, last_message_at = now(),
                 last_message_snippet = left(m.body, 200), last_message_kind = m.kind::text,
-                last_message_direction = m.direction::text, last_activity_id = m.id
+                last_message_direction = m.direction::text, last_activity_id = m.id,
+                waiting_since = CASE WHEN m.direction = 'in' THEN now() END
            FROM (SELECT * FROM messages WHERE account_id = $1 AND dialog_id = $2
                   ORDER BY id DESC LIMIT 1) m
           WHERE d.account_id = $1 AND d.id = $2",

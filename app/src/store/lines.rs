@@ -25,6 +25,17 @@ pub async fn list(db: impl PgExecutor<'_>, account: AccountId) -> sqlx::Result<V
     .await
 }
 
+/// The kinds of channel the account has, in their order.
+pub async fn channel_kinds(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+) -> sqlx::Result<Vec<ChannelKind>> {
+    sqlx::query_scalar("SELECT DISTINCT kind FROM channels WHERE account_id = $1 ORDER BY kind")
+        .bind(account)
+        .fetch_all(db)
+        .await
+}
+
 /// A channel without its settings and secrets.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChannelSummary {

@@ -142,6 +142,109 @@ pub async fn newest_of(
     Ok((rows, has_earlier))
 }
 
+/// A window of a history around `anchor` (a long dialog opened at a message): up to
+/// `before` messages older than it, the anchor and up to `after` newer ones, oldest first,
+/// and whether earlier and later messages exist. The caller has checked the user may see
+/// every one of `dialogs`.
+pub async fn around(
+    conn: &mut PgConnection,
+    account: AccountId,
+    dialogs: &[DialogId],
+    anchor: MessageId,
+    before: i64,
+    after: i64,
+    without_system: bool,
+) -> sqlx::Result<(Vec<MessageView>, bool, bool)> {
+    let ids: Vec<i64> = dialogs.iter().map(|d| d.0).collect();
+    let side = |older: bool| {
+        AssertSqlSafe(format!(
+            "SELECT {VIEW_COLUMNS}
+               FROM messages m LEFT JOIN users u ON u.id = m.author_user_id
+              WHERE m.account_id = $1 AND m.dialog_id = ANY($2) AND NOT ($4 AND m.kind = 'system')
+                AND m.id {} $5
+              ORDER BY m.id {} LIMIT $3",
+            if older { "<" } else { ">=" },
+            if older { "DESC" } else { "ASC" },
+        ))
+    };
+    let mut earlier: Vec<MessageView> = sqlx::query_as::<_, MessageRecord>(side(true))
+        .bind(account)
+        .bind(&ids)
+        .bind(before + 1)
+        .bind(without_system)
+        .bind(anchor)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(MessageView::from)
+        .collect();
+    let has_earlier = earlier.len() as i64 > before;
+    earlier.truncate(before as usize);
+    earlier.reverse();
+    // The anchor, `after` newer ones, and one more to tell whether later ones exist.
+    let mut later: Vec<MessageView> = sqlx::query_as::<_, MessageRecord>(side(false))
+        .bind(account)
+        .bind(&ids)
+        .bind(after + 2)
+        .bind(without_system)
+        .bind(anchor)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(MessageView::from)
+        .collect();
+    let has_later = later.len() as i64 > after + 1;
+    later.truncate(after as usize + 1);
+    earlier.append(&mut later);
+    Ok((earlier, has_earlier, has_later))
+}
+
+/// The first message of a dialog this user has not read, when more than `at_least`
+/// messages are unread (few unread messages fit the newest page anyway).
+pub async fn first_unread(
+    db: &mut PgConnection,
+    account: AccountId,
+    dialog: DialogId,
+    user: UserId,
+    at_least: i64,
+) -> sqlx::Result<Option<MessageId>> {
+    sqlx::query_scalar(
+        "WITH unread AS (
+            SELECT m.id FROM messages m
+             WHERE m.account_id = $1 AND m.dialog_id = $2
+               AND m.id > coalesce((SELECT s.read_message_id FROM dialog_user_state s
+                                     WHERE s.dialog_id = $2 AND s.user_id = $3), 0)
+             ORDER BY m.id LIMIT $4 + 1
+         )
+         SELECT min(id) FROM unread HAVING count(*) > $4",
+    )
+    .bind(account)
+    .bind(dialog)
+    .bind(user)
+    .bind(at_least)
+    .fetch_optional(db)
+    .await
+    .map(Option::flatten)
+}
+
+/// Does the message belong to one of `dialogs`? (An `at` from a link is checked with it.)
+pub async fn belongs_to(
+    db: impl PgExecutor<'_>,
+    account: AccountId,
+    dialogs: &[DialogId],
+    message: MessageId,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM messages
+                         WHERE account_id = $1 AND id = $3 AND dialog_id = ANY($2))",
+    )
+    .bind(account)
+    .bind(dialogs.iter().map(|d| d.0).collect::<Vec<i64>>())
+    .bind(message)
+    .fetch_one(db)
+    .await
+}
+
 /// A message to append.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
@@ -343,6 +446,10 @@ pub async fn insert_many(
                SET last_message_id = l.id, last_message_at = now(),
                    last_message_snippet = l.snippet, last_message_kind = l.kind,
                    last_message_direction = l.direction,
+                   -- Waiting for our reply (C5) since the client's first unanswered message.
+                   waiting_since = CASE l.direction WHEN 'in' THEN coalesce(d.waiting_since, now())
+                                                    WHEN 'out' THEN NULL
+                                                    ELSE d.waiting_since END,
                    last_activity_id = coalesce(
                        (SELECT max(s.id) FROM stored s
                          WHERE s.dialog_id = l.dialog_id AND s.kind <> 'system'),

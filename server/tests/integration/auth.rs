@@ -118,8 +118,8 @@ async fn server_functions_refuse_signed_out_callers(pool: PgPool) {
     let response = http()
         .post(app.url("/api/list_dialogs"))
         .form(&[
-            ("section", "all"),
-            ("include_closed", "true"),
+            ("filter", "section=all&closed=1"),
+            ("tz_offset_minutes", "0"),
             ("limit", "50"),
         ])
         .send()

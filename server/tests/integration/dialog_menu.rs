@@ -9,13 +9,13 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 async fn list(session: &Session, section: &str, closed: bool) -> Value {
-    let closed = closed.to_string();
+    let filter = format!("section={section}{}", if closed { "&closed=1" } else { "" });
     let (status, page) = session
         .call(
             "list_dialogs",
             &[
-                ("section", section),
-                ("include_closed", &closed),
+                ("filter", &filter),
+                ("tz_offset_minutes", "0"),
                 ("limit", "100"),
             ],
         )
@@ -26,7 +26,13 @@ async fn list(session: &Session, section: &str, closed: bool) -> Value {
 
 async fn counters(session: &Session, closed: bool) -> Value {
     let (status, body) = session
-        .call("get_counters", &[("include_closed", &closed.to_string())])
+        .call(
+            "get_counters",
+            &[
+                ("filter", if closed { "section=all&closed=1" } else { "" }),
+                ("tz_offset_minutes", "0"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
@@ -150,8 +156,8 @@ async fn a_pinned_dialog_tops_every_section_it_matches_and_is_listed_once(pool: 
         .call(
             "list_dialogs",
             &[
-                ("section", "all"),
-                ("include_closed", "true"),
+                ("filter", "section=all&closed=1"),
+                ("tz_offset_minutes", "0"),
                 ("limit", "1"),
             ],
         )
@@ -169,8 +175,8 @@ async fn a_pinned_dialog_tops_every_section_it_matches_and_is_listed_once(pool: 
             .call(
                 "list_dialogs",
                 &[
-                    ("section", "all"),
-                    ("include_closed", "true"),
+                    ("filter", "section=all&closed=1"),
+                    ("tz_offset_minutes", "0"),
                     ("limit", "1"),
                     ("after[last_message_at]", &at),
                     ("after[id]", &id),

@@ -8,13 +8,13 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 async fn list(session: &common::Session, section: &str, closed: bool) -> Value {
-    let closed = closed.to_string();
+    let filter = format!("section={section}{}", if closed { "&closed=1" } else { "" });
     let (status, page) = session
         .call(
             "list_dialogs",
             &[
-                ("section", section),
-                ("include_closed", &closed),
+                ("filter", &filter),
+                ("tz_offset_minutes", "0"),
                 ("limit", "100"),
             ],
         )
@@ -273,14 +273,23 @@ async fn counters_count_unread_dialogs_per_section_and_reading_clears_them(pool:
     let app = TestApp::spawn(pool).await;
     let admin = app.sign_in("admin@acme.test").await;
     let (_, counters) = admin
-        .call("get_counters", &[("include_closed", "false")])
+        .call(
+            "get_counters",
+            &[("filter", ""), ("tz_offset_minutes", "0")],
+        )
         .await;
     assert_eq!(
         counters,
         serde_json::json!({"new": 2, "in_work": 2, "all": 4})
     );
     let (_, with_closed) = admin
-        .call("get_counters", &[("include_closed", "true")])
+        .call(
+            "get_counters",
+            &[
+                ("filter", "section=all&closed=1"),
+                ("tz_offset_minutes", "0"),
+            ],
+        )
         .await;
     assert_eq!(with_closed["all"], 5);
 
@@ -295,7 +304,10 @@ async fn counters_count_unread_dialogs_per_section_and_reading_clears_them(pool:
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, counters) = admin
-        .call("get_counters", &[("include_closed", "false")])
+        .call(
+            "get_counters",
+            &[("filter", ""), ("tz_offset_minutes", "0")],
+        )
         .await;
     assert_eq!(
         counters,
@@ -320,8 +332,8 @@ async fn the_list_pages_by_keyset_without_gaps_or_repeats(pool: PgPool) {
         .call(
             "list_dialogs",
             &[
-                ("section", "all"),
-                ("include_closed", "true"),
+                ("filter", "section=all&closed=1"),
+                ("tz_offset_minutes", "0"),
                 ("limit", "2"),
             ],
         )
@@ -338,8 +350,8 @@ async fn the_list_pages_by_keyset_without_gaps_or_repeats(pool: PgPool) {
             .call(
                 "list_dialogs",
                 &[
-                    ("section", "all"),
-                    ("include_closed", "true"),
+                    ("filter", "section=all&closed=1"),
+                    ("tz_offset_minutes", "0"),
                     ("limit", "2"),
                     ("after[last_message_at]", &at),
                     ("after[id]", &id),

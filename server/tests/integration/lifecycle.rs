@@ -46,8 +46,8 @@ async fn new_list(session: &Session) -> Vec<i64> {
         .call(
             "list_dialogs",
             &[
-                ("section", "new"),
-                ("include_closed", "false"),
+                ("filter", "section=new"),
+                ("tz_offset_minutes", "0"),
                 ("limit", "100"),
             ],
         )
@@ -755,8 +755,8 @@ async fn a_client_writing_after_closing_opens_a_new_dialog(pool: PgPool) {
         .call(
             "list_dialogs",
             &[
-                ("section", "new"),
-                ("include_closed", "false"),
+                ("filter", "section=new"),
+                ("tz_offset_minutes", "0"),
                 ("limit", "100"),
             ],
         )

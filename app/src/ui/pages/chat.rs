@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::reactive::computed::ScopedFuture;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::dialogs::{get_dialog, get_permissions, mark_read};
 use crate::api::messages::SendMessage;
@@ -32,15 +32,55 @@ pub fn ChatPage() -> impl IntoView {
     let history = RwSignal::new(Vec::<DialogId>::new());
     let version = live.dialog_version(id, history.into());
     let chat = ChatContext::provide();
+    // A found message to open the dialog at (C4): `?at=<message id>`.
+    let query = use_query_map();
+    let at = Memo::new(move |_| {
+        query
+            .read()
+            .get("at")
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(MessageId)
+    });
     let detail = Resource::new(
-        move || (id.get(), version.get(), chat.pages.get()),
-        |(id, _, pages)| async move {
+        move || {
+            (
+                id.get(),
+                version.get(),
+                chat.pages.get(),
+                chat.later.get(),
+                at.get(),
+            )
+        },
+        move |(id, _, pages, later, at)| async move {
+            // Once open, a long dialog keeps the window it opened with.
+            let at = at.or_else(|| {
+                chat.anchor
+                    .get_value()
+                    .filter(|(dialog, _)| Some(*dialog) == id)
+                    .map(|(_, message)| message)
+            });
             match id {
-                Some(id) => get_dialog(id, (pages > 0).then_some(pages)).await,
+                Some(id) => {
+                    get_dialog(
+                        id,
+                        (pages > 0).then_some(pages),
+                        at,
+                        (later > 0).then_some(later),
+                    )
+                    .await
+                }
                 None => Err(AppError::NotFound),
             }
         },
     );
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = detail.get()
+            && chat.anchor.get_value().is_none()
+            && let Some(anchor) = d.anchor
+        {
+            chat.anchor.set_value(Some((d.dialog.id, anchor)));
+        }
+    });
     let send = ServerAction::<SendMessage>::new();
     // A sent message shows at once, even if the live connection is down; a reply is done.
     Effect::new(move |_| {
@@ -74,8 +114,15 @@ pub fn ChatPage() -> impl IntoView {
         chat.menu.set(None);
         chat.action_form.set(None);
         chat.selected.set(None);
+        at.track();
+        chat.anchor.set_value(None);
+        chat.anchored.set_value(None);
+        chat.last_scroll.set_value(None);
         if chat.pages.get_untracked() != 0 {
             chat.pages.set(0);
+        }
+        if chat.later.get_untracked() != 0 {
+            chat.later.set(0);
         }
     });
 
@@ -197,6 +244,8 @@ pub fn ChatPage() -> impl IntoView {
                             <MessageList
                                 messages=d.messages
                                 has_earlier=d.has_earlier
+                                has_later=d.has_later
+                                anchor=d.anchor
                                 other_dialogs=d.other_dialogs
                                 current=d.dialog.clone()
                                 pending=send.input().into()

@@ -2,8 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::use_location;
 
+use crate::domain::filter::{DialogFilter, FilterError};
 use crate::domain::{DialogId, Section};
 use crate::i18n::use_i18n;
 use crate::realtime::provide_realtime;
@@ -14,11 +15,33 @@ use crate::ui::components::inbox::{DialogList, Splitter};
 /// Filters and the open dialog, all taken from the URL so links, tabs and Back work.
 #[derive(Clone, Copy)]
 pub struct InboxState {
+    /// The list's filter (C5); the default one when the URL's is not valid.
+    pub filter: Memo<DialogFilter>,
+    /// Why the URL's filter is not valid, if it is not.
+    pub filter_error: Memo<Option<FilterError>>,
     pub section: Memo<Section>,
     pub include_closed: Memo<bool>,
     pub open_id: Memo<Option<DialogId>>,
     /// The current query string ("?section=…"), kept on links between dialogs.
     pub search: Memo<String>,
+    pathname: Memo<String>,
+}
+
+impl InboxState {
+    /// The address of the current page (the open dialog stays open) with another filter.
+    pub fn href(&self, filter: &DialogFilter) -> String {
+        let path = self.pathname.get_untracked();
+        match filter.to_query() {
+            q if q.is_empty() => path,
+            q => format!("{path}?{q}"),
+        }
+    }
+
+    /// The address of the list with another filter, reactive to the open dialog.
+    pub fn href_tracked(&self, filter: &DialogFilter) -> String {
+        self.pathname.track();
+        self.href(filter)
+    }
 }
 
 pub fn use_inbox() -> InboxState {
@@ -29,19 +52,15 @@ pub fn use_inbox() -> InboxState {
 pub fn InboxPage() -> impl IntoView {
     provide_realtime();
     provide_drafts();
-    let query = use_query_map();
     let location = use_location();
-    let section = Memo::new(move |_| {
-        query
-            .read()
-            .get("section")
-            .and_then(|s| Section::parse(&s))
-            .unwrap_or_default()
-    });
-    let include_closed = Memo::new(move |_| query.read().get("closed").as_deref() == Some("1"));
+    let parsed = Memo::new(move |_| DialogFilter::parse(&location.search.get()));
+    let filter = Memo::new(move |_| parsed.get().unwrap_or_default());
+    let filter_error = Memo::new(move |_| parsed.get().err());
+    let section = Memo::new(move |_| filter.read().section);
+    let include_closed = Memo::new(move |_| filter.read().closed);
+    let pathname = Memo::new(move |_| location.pathname.get());
     let open_id = Memo::new(move |_| {
-        location
-            .pathname
+        pathname
             .get()
             .strip_prefix("/dialogs/")
             .and_then(|rest| rest.parse::<i64>().ok())
@@ -56,10 +75,13 @@ pub fn InboxPage() -> impl IntoView {
         }
     });
     provide_context(InboxState {
+        filter,
+        filter_error,
         section,
         include_closed,
         open_id,
         search,
+        pathname,
     });
     let list_width = RwSignal::new(360);
 

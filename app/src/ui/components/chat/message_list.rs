@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use crate::api::messages::{SendMessage, retry_message};
 use crate::domain::{
-    AttachmentView, DeliveryState, DialogId, DialogStatus, DialogView, Direction, MessageKind,
-    MessageView, OtherDialog,
+    AttachmentView, DeliveryState, DialogId, DialogStatus, DialogView, Direction, MessageId,
+    MessageKind, MessageView, OtherDialog,
 };
 use crate::i18n::use_i18n;
 use crate::ui::components::chat::message_menu::{ChatContext, MessageMenuButton};
@@ -19,6 +19,12 @@ use crate::ui::prefs::PagePrefs;
 pub fn MessageList(
     messages: Vec<MessageView>,
     has_earlier: bool,
+    /// Newer messages exist: a long dialog shown as a window.
+    #[prop(optional)]
+    has_later: bool,
+    /// The message the window opened at, brought into view once.
+    #[prop(optional_no_strip)]
+    anchor: Option<MessageId>,
     /// The client's other dialogs: expandable at the top (D7), or, in single-window mode
     /// (D8), the dialogs whose messages the history shows.
     #[prop(optional)]
@@ -40,11 +46,42 @@ pub fn MessageList(
     Effect::new(move |_| {
         pending.track();
         let Some(el) = container.get() else { return };
-        match ctx.and_then(|c| c.keep_scroll.try_update_value(Option::take).flatten()) {
-            Some(from_bottom) => el.set_scroll_top(el.scroll_height() - from_bottom),
-            None => el.set_scroll_top(el.scroll_height()),
+        if let Some(from_bottom) =
+            ctx.and_then(|c| c.keep_scroll.try_update_value(Option::take).flatten())
+        {
+            el.set_scroll_top(el.scroll_height() - from_bottom);
+            return;
         }
+        // A long dialog's window: its anchor comes into view once; after that the list
+        // stays where the reader left it (at the bottom when they were there).
+        if let (Some(ctx), Some(anchor)) = (ctx, anchor) {
+            if ctx.anchored.get_value() != Some(anchor) {
+                ctx.anchored.set_value(Some(anchor));
+                scroll_to_message(anchor.0);
+                el.set_scroll_top(el.scroll_top() - el.client_height() / 3);
+                return;
+            }
+            match ctx.last_scroll.get_value() {
+                Some((_, true)) if !has_later => el.set_scroll_top(el.scroll_height()),
+                Some((top, _)) => el.set_scroll_top(top),
+                None => {}
+            }
+            return;
+        }
+        el.set_scroll_top(el.scroll_height());
     });
+    let on_scroll = move |_| {
+        let (Some(ctx), Some(el)) = (ctx, container.get_untracked()) else {
+            return;
+        };
+        let bottom = el.scroll_top() + el.client_height() >= el.scroll_height() - 40;
+        ctx.last_scroll.set_value(Some((el.scroll_top(), bottom)));
+    };
+    let show_later = move |_| {
+        if let Some(ctx) = ctx {
+            ctx.later.update(|p| *p += 1);
+        }
+    };
     let show_earlier = move |_| {
         let Some(ctx) = ctx else { return };
         if let Some(el) = container.get_untracked() {
@@ -122,6 +159,7 @@ pub fn MessageList(
                 ctx.is_some_and(|c| c.selected.with(Option::is_some))
             }
             node_ref=container
+            on:scroll=on_scroll
             role="log"
             aria-live="polite"
             aria-label=move || i18n.t("chat.messages_label")
@@ -133,6 +171,11 @@ pub fn MessageList(
                 </button>
             </Show>
             {items}
+            <Show when=move || has_later>
+                <button type="button" class="dlg-chat__earlier dlg-chat__later" on:click=show_later>
+                    {move || i18n.t("chat.later")}
+                </button>
+            </Show>
             {move || {
                 pending
                     .get()
@@ -518,7 +561,7 @@ fn OtherDialogs(dialogs: Vec<OtherDialog>) -> impl IntoView {
             let id = d.id;
             let loaded = LocalResource::new(move || async move {
                 if open.get() {
-                    Some(crate::api::dialogs::get_dialog(id, None).await)
+                    Some(crate::api::dialogs::get_dialog(id, None, None, None).await)
                 } else {
                     None
                 }

@@ -10,7 +10,6 @@ use crate::api::messages::{delete_message, forward_message, star_message};
 use crate::domain::message::{DeleteCase, may_delete};
 use crate::domain::{
     ComposerMode, DialogId, DialogPermissions, MessageId, MessageKind, MessageView, QuotedMessage,
-    Section,
 };
 use crate::i18n::use_i18n;
 use crate::ui::components::common::close_on_escape;
@@ -44,6 +43,14 @@ pub struct ChatContext {
     pub pages: RwSignal<u32>,
     /// The distance from the list's bottom to keep when earlier messages are drawn above.
     pub keep_scroll: StoredValue<Option<i32>>,
+    /// How many pages of later messages the reader asked for (a long dialog's window).
+    pub later: RwSignal<u32>,
+    /// The message a long dialog's window opened at, kept while the dialog stays open.
+    pub anchor: StoredValue<Option<(DialogId, MessageId)>>,
+    /// The anchor the list was scrolled to already (it is scrolled to once).
+    pub anchored: StoredValue<Option<MessageId>>,
+    /// Where the reader was in the list: scroll top, and whether at the bottom.
+    pub last_scroll: StoredValue<Option<(i32, bool)>>,
 }
 
 impl ChatContext {
@@ -74,6 +81,10 @@ impl ChatContext {
             selected: RwSignal::new(None),
             pages: RwSignal::new(0),
             keep_scroll: StoredValue::new(None),
+            later: RwSignal::new(0),
+            anchor: StoredValue::new(None),
+            anchored: StoredValue::new(None),
+            last_scroll: StoredValue::new(None),
         };
         provide_context(ctx);
         ctx
@@ -433,10 +444,9 @@ pub fn ForwardModal(current: DialogId) -> impl IntoView {
     let as_note = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let dialogs =
-        LocalResource::new(
-            move || async move { list_dialogs(Section::All, false, None, 200).await },
-        );
+    let dialogs = LocalResource::new(move || async move {
+        list_dialogs("section=all".to_owned(), 0, None, 200).await
+    });
     let send = move |to: DialogId| {
         let Some(message) = ctx.forward.get_untracked() else {
             return;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::Sections;
 use super::dialog_menu::{DialogMenu, MenuAnchor, MenuState, MenuTarget, button_anchor};
+use super::search::{SearchBox, SearchResults, SearchState};
 use crate::api::dialogs::{get_counters, list_dialogs};
 use crate::domain::{DialogRow, MessageKind};
 use crate::i18n::use_i18n;
@@ -25,34 +26,30 @@ pub fn DialogList() -> impl IntoView {
     let limit = RwSignal::new(PAGE);
     let menu = MenuState(RwSignal::new(None));
     provide_context(menu);
-    // A new section or filter starts from the first page again.
+    let search = SearchState::provide();
+    let prefs = expect_context::<PagePrefs>();
+    let tz = prefs.tz_offset_minutes;
+    // The filter as the server reads it; a new one starts from the first page again.
+    let query = Memo::new(move |_| inbox.filter.read().to_query());
     Effect::new(move |_| {
-        inbox.section.track();
-        inbox.include_closed.track();
+        query.track();
         limit.set(PAGE);
     });
 
     let counters = Resource::new(
-        move || {
-            (
-                inbox.include_closed.get(),
-                live.version.get(),
-                live.local.get(),
-            )
-        },
-        |(closed, _, _)| get_counters(closed),
+        move || (query.get(), live.version.get(), live.local.get()),
+        move |(query, _, _)| get_counters(query, tz),
     );
     let list = Resource::new(
         move || {
             (
-                inbox.section.get(),
-                inbox.include_closed.get(),
+                query.get(),
                 limit.get(),
                 live.version.get(),
                 live.local.get(),
             )
         },
-        |(section, closed, limit, _, _)| list_dialogs(section, closed, None, limit),
+        move |(query, limit, _, _)| list_dialogs(query, tz, None, limit),
     );
 
     view! {
@@ -62,6 +59,11 @@ pub fn DialogList() -> impl IntoView {
                     {move || i18n.t("inbox.offline")}
                 </div>
             </Show>
+            <SearchBox />
+            <Show when=move || search.active()>
+                <SearchResults />
+            </Show>
+            <div class="dlg-list__main" class:dlg-list__main--hidden=move || search.active()>
             <Sections counters />
             <Transition fallback=move || {
                 view! { <p class="dlg-list__empty">{move || i18n.t("inbox.loading")}</p> }
@@ -69,7 +71,12 @@ pub fn DialogList() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(page) if page.rows.is_empty() => {
-                            view! { <p class="dlg-list__empty">{move || i18n.t("inbox.empty")}</p> }
+                            let key = if inbox.filter.with_untracked(|f| f.narrows()) {
+                                "inbox.empty_filtered"
+                            } else {
+                                "inbox.empty"
+                            };
+                            view! { <p class="dlg-list__empty">{move || i18n.t(key)}</p> }
                                 .into_any()
                         }
                         Ok(page) => {
@@ -120,6 +127,7 @@ pub fn DialogList() -> impl IntoView {
                     }
                 })}
             </Transition>
+            </div>
             <DialogMenu state=menu />
         </aside>
     }

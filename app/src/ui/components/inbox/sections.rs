@@ -1,21 +1,20 @@
-//! The New / In work / All tabs with their unread counters (C2), and the closed filter.
+//! The New / In work / All tabs with their unread counters (C2), and the filter bar.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
-use super::NewDialogButton;
+use super::{FilterBar, NewDialogButton};
 use crate::domain::{Counters, Section};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::ui::pages::inbox::use_inbox;
 
-/// The query string for a section and filter.
-pub fn section_href(section: Section, include_closed: bool) -> String {
-    let mut href = format!("/dialogs?section={}", section.as_str());
-    if include_closed {
-        href.push_str("&closed=1");
+/// A counter as shown: "999+" past the largest count the server reports.
+fn count_label(n: i64) -> String {
+    if n >= Counters::MAX {
+        format!("{}+", Counters::MAX - 1)
+    } else {
+        n.to_string()
     }
-    href
 }
 
 /// The tabs. `counters` is the resource of unread counts within the active filters.
@@ -23,16 +22,6 @@ pub fn section_href(section: Section, include_closed: bool) -> String {
 pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView {
     let i18n = use_i18n();
     let inbox = use_inbox();
-    let navigate = use_navigate();
-    let toggle_closed = move |_| {
-        navigate(
-            &section_href(
-                inbox.section.get_untracked(),
-                !inbox.include_closed.get_untracked(),
-            ),
-            Default::default(),
-        );
-    };
 
     let nav = move |counts: Counters| {
         view! {
@@ -47,7 +36,7 @@ pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView
                                 class=move || {
                                     if active() { "dlg-section dlg-section--active" } else { "dlg-section" }
                                 }
-                                href=move || section_href(section, inbox.include_closed.get())
+                                href=move || inbox.href_tracked(&inbox.filter.get().with_section(section))
                                 aria-current=move || active().then_some("page")
                                 data-section=section.as_str()
                             >
@@ -62,7 +51,7 @@ pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView
                                     }
                                     title=move || i18n.t("inbox.unread_count")
                                 >
-                                    {move || counts.get(section)}
+                                    {move || count_label(counts.get(section))}
                                 </span>
                             </a>
                         }
@@ -77,14 +66,7 @@ pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView
             {move || Suspend::new(async move { nav(counters.await.unwrap_or_default()) })}
         </Transition>
         <div class="dlg-list__filters">
-            <label class="dlg-check">
-                <input
-                    type="checkbox"
-                    prop:checked=move || inbox.include_closed.get()
-                    on:change=toggle_closed
-                />
-                <span>{move || i18n.t("inbox.include_closed")}</span>
-            </label>
+            <FilterBar />
             <NewDialogButton />
         </div>
     }

@@ -233,6 +233,39 @@ pub async fn list(
     Ok(DialogPage { rows: pinned, next })
 }
 
+/// `(SELECT count(*) …)` of the dialogs through `filter` with something unread for this
+/// user, stopping at `Counters::MAX`.
+fn push_unread_count(
+    qb: &mut QueryBuilder<Postgres>,
+    access: &Access,
+    filter: &DialogFilter,
+    tz_offset_minutes: i32,
+    now: DateTime<Utc>,
+) {
+    let unread = DialogFilter {
+        unread: true,
+        ..filter.clone()
+    };
+    qb.push(
+        "(SELECT count(*) FROM (SELECT 1 FROM dialogs d
+           LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = ",
+    );
+    qb.push_bind(access.user_id);
+    qb.push(" WHERE true");
+    push_filter(qb, access, &unread, tz_offset_minutes, now);
+    if unread.statuses().contains(&DialogStatus::Closed) {
+        // What a blocked client writes lands in a closed dialog and is counted nowhere (C6).
+        qb.push(
+            " AND NOT (d.status = 'closed' AND EXISTS (SELECT 1 FROM clients c
+                                                       WHERE c.id = d.client_id AND c.blocked))",
+        );
+    }
+    access.push_dialog_scope(qb, "d");
+    qb.push(" LIMIT ");
+    qb.push_bind(Counters::MAX);
+    qb.push(") x)");
+}
+
 /// How many dialogs of each section have unread messages for this user, within the rest of
 /// the filter (C2). A count stops at `Counters::MAX`.
 pub async fn counters(
@@ -247,31 +280,23 @@ pub async fn counters(
         if i > 0 {
             qb.push(", ");
         }
-        let unread = DialogFilter {
-            unread: true,
-            ..filter.with_section(section)
-        };
-        qb.push(
-            "(SELECT count(*) FROM (SELECT 1 FROM dialogs d
-               LEFT JOIN dialog_user_state s ON s.dialog_id = d.id AND s.user_id = ",
-        );
-        qb.push_bind(access.user_id);
-        qb.push(" WHERE true");
-        push_filter(&mut qb, access, &unread, tz_offset_minutes, now);
-        if unread.statuses().contains(&DialogStatus::Closed) {
-            // What a blocked client writes lands in a closed dialog and is counted nowhere (C6).
-            qb.push(
-                " AND NOT (d.status = 'closed' AND EXISTS (SELECT 1 FROM clients c
-                                                           WHERE c.id = d.client_id AND c.blocked))",
-            );
-        }
-        access.push_dialog_scope(&mut qb, "d");
-        qb.push(" LIMIT ");
-        qb.push_bind(Counters::MAX);
-        qb.push(") x)");
+        push_unread_count(&mut qb, access, &filter.with_section(section), tz_offset_minutes, now);
     }
     let (new, in_work, all): (i64, i64, i64) = qb.build_query_as().fetch_one(db).await?;
     Ok(Counters { new, in_work, all })
+}
+
+/// How many unread dialogs the filter holds for this user (a folder's count), up to
+/// `Counters::MAX`.
+pub async fn count_unread(
+    db: impl PgExecutor<'_>,
+    access: &Access,
+    filter: &DialogFilter,
+    tz_offset_minutes: i32,
+) -> sqlx::Result<i64> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT ");
+    push_unread_count(&mut qb, access, filter, tz_offset_minutes, Utc::now());
+    qb.build_query_scalar().fetch_one(db).await
 }
 
 /// A dialog's header as stored, before rights are applied.

@@ -22,7 +22,7 @@ pub struct InboxState {
     pub section: Memo<Section>,
     pub include_closed: Memo<bool>,
     pub open_id: Memo<Option<DialogId>>,
-    /// The current query string ("?section=…"), kept on links between dialogs.
+    /// The filter's query string ("?section=…" or empty), kept on links between dialogs.
     pub search: Memo<String>,
     pathname: Memo<String>,
 }
@@ -66,13 +66,11 @@ pub fn InboxPage() -> impl IntoView {
             .and_then(|rest| rest.parse::<i64>().ok())
             .map(DialogId)
     });
-    // The router's `search` has no leading "?".
-    let search = Memo::new(move |_| {
-        let search = location.search.get();
-        match search.trim_start_matches('?') {
-            "" => String::new(),
-            rest => format!("?{rest}"),
-        }
+    // The filter's canonical query string (what else the URL held, like a message to
+    // open at, stays behind).
+    let search = Memo::new(move |_| match filter.read().to_query() {
+        q if q.is_empty() => String::new(),
+        q => format!("?{q}"),
     });
     provide_context(InboxState {
         filter,

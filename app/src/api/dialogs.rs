@@ -56,6 +56,39 @@ pub async fn list_dialogs(
     )
 }
 
+/// The most dialogs one `dialog_rows` call looks at.
+pub const MAX_ROWS_AMONG: usize = 100;
+
+/// Those of `ids` that pass the filter, as list rows: what a live event changed, so the
+/// list patches the rows it holds instead of loading its pages again. A dialog missing from
+/// the answer no longer belongs in the list (or never did, or may not be seen).
+#[server(endpoint = "dialog_rows")]
+pub async fn dialog_rows(
+    filter: String,
+    tz_offset_minutes: i32,
+    ids: Vec<DialogId>,
+) -> Result<Vec<crate::domain::DialogRow>, AppError> {
+    crate::error::respond(
+        async move {
+            let filter = read_filter(&filter, tz_offset_minutes)?;
+            if ids.len() > MAX_ROWS_AMONG {
+                return Err(AppError::validation("ids", "error.validation"));
+            }
+            let (state, _user, access) = crate::auth::authorize().await?;
+            let mut conn = state.pool.acquire().await?;
+            Ok(crate::store::dialogs::rows_among(
+                &mut conn,
+                &access,
+                &filter,
+                tz_offset_minutes,
+                &ids,
+            )
+            .await?)
+        }
+        .await,
+    )
+}
+
 /// Unread counts per section within the rest of the filter.
 #[server(endpoint = "get_counters")]
 pub async fn get_counters(filter: String, tz_offset_minutes: i32) -> Result<Counters, AppError> {

@@ -5,6 +5,7 @@ pub mod close_reasons;
 pub mod dialog_menu;
 pub mod dialogs;
 pub mod emoji;
+pub mod folders;
 pub mod lifecycle;
 pub mod messages;
 pub mod search;

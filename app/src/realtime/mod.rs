@@ -39,8 +39,13 @@ pub struct RealtimeContext {
     pub version: RwSignal<u64>,
     /// The dialog the newest event was about; `None` after a reconnect (everything).
     pub last_dialog: RwSignal<Option<DialogId>>,
+    /// Every dialog the newest frame of events was about; `None` after a reconnect
+    /// (everything may have changed).
+    pub touched: RwSignal<Option<Vec<DialogId>>>,
     /// Bumped by this browser's own changes (read positions) to refresh list and counters.
     pub local: RwSignal<u64>,
+    /// The dialogs this browser changed since the list last looked (`changed_here`).
+    pub local_touched: StoredValue<Vec<DialogId>>,
     /// Whether the socket is open.
     pub connected: RwSignal<bool>,
     /// Other users viewing or typing in dialogs this user may see.
@@ -48,6 +53,15 @@ pub struct RealtimeContext {
 }
 
 impl RealtimeContext {
+    /// This browser changed `dialog` (read it, pinned it, wrote in it…): the list patches
+    /// its row and the counters refresh, even without a live connection.
+    pub fn changed_here(&self, dialog: Option<DialogId>) {
+        if let Some(dialog) = dialog {
+            self.local_touched.update_value(|t| t.push(dialog));
+        }
+        self.local.update(|v| *v += 1);
+    }
+
     /// A value that changes when something about `dialog`, one of `also` (the other
     /// dialogs of a single-window history), or everything changed.
     pub fn dialog_version(
@@ -74,7 +88,9 @@ pub fn provide_realtime() -> RealtimeContext {
     let ctx = RealtimeContext {
         version: RwSignal::new(0),
         last_dialog: RwSignal::new(None),
+        touched: RwSignal::new(None),
         local: RwSignal::new(0),
+        local_touched: StoredValue::new(Vec::new()),
         connected: RwSignal::new(true),
         presence: RwSignal::new(Vec::new()),
     };
@@ -310,6 +326,7 @@ mod socket {
             // Catch up on whatever happened while the socket was down, or between the
             // server rendering this page and the socket opening.
             ctx.last_dialog.set(None);
+            ctx.touched.set(None);
             ctx.version.update(|v| *v += 1);
             // Whoever sees this dialog learns again that this user has it open.
             if let Some(dialog) = VIEWING.with(Cell::get) {
@@ -346,6 +363,10 @@ mod socket {
                 _ => None,
             };
             ctx.last_dialog.set(touched);
+            let mut all: Vec<DialogId> = events.iter().map(|e| e.event.dialog_id()).collect();
+            all.sort_by_key(|d| d.0);
+            all.dedup();
+            ctx.touched.set(Some(all));
             ctx.version.update(|v| *v += 1);
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

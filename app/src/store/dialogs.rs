@@ -233,6 +233,28 @@ pub async fn list(
     Ok(DialogPage { rows: pinned, next })
 }
 
+/// Those of `ids` that pass the filter for this user, as list rows (a live event's dialogs,
+/// to patch a loaded list in place).
+pub async fn rows_among(
+    conn: &mut PgConnection,
+    access: &Access,
+    filter: &DialogFilter,
+    tz_offset_minutes: i32,
+    ids: &[DialogId],
+) -> sqlx::Result<Vec<DialogRow>> {
+    let mut qb = filtered_rows(access, filter, tz_offset_minutes, Utc::now());
+    qb.push(" AND d.id = ANY(");
+    qb.push_bind(ids.iter().map(|d| d.0).collect::<Vec<i64>>());
+    qb.push(")");
+    Ok(qb
+        .build_query_as::<RowRecord>()
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(DialogRow::from)
+        .collect())
+}
+
 /// `(SELECT count(*) …)` of the dialogs through `filter` with something unread for this
 /// user, stopping at `Counters::MAX`.
 fn push_unread_count(
@@ -280,7 +302,13 @@ pub async fn counters(
         if i > 0 {
             qb.push(", ");
         }
-        push_unread_count(&mut qb, access, &filter.with_section(section), tz_offset_minutes, now);
+        push_unread_count(
+            &mut qb,
+            access,
+            &filter.with_section(section),
+            tz_offset_minutes,
+            now,
+        );
     }
     let (new, in_work, all): (i64, i64, i64) = qb.build_query_as().fetch_one(db).await?;
     Ok(Counters { new, in_work, all })

@@ -11,6 +11,7 @@ pub mod dead_letters;
 pub mod dialogs;
 pub mod emoji;
 pub mod events;
+pub mod folders;
 pub mod inbound;
 pub mod jobs;
 pub mod lifecycle;

@@ -534,3 +534,41 @@ async fn waiting_for_our_reply_starts_with_the_clients_first_unanswered_message(
     let again = waiting_since(&pool, dialog).await.expect("waiting again");
     assert!(again >= first);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn rows_of_touched_dialogs_come_back_only_when_they_pass_the_filter(pool: PgPool) {
+    let w = world(&pool).await;
+    let app = TestApp::spawn(pool).await;
+    let olga = app.sign_in("olga@acme.test").await;
+    let touched = [
+        w.acme.dialog_new,     // Sales, new: in New
+        w.acme.dialog_olga,    // hers, in work: not in New
+        w.acme.dialog_support, // a line she may not see
+        w.other.dialog_new,    // another account's
+        987_654_321,           // nobody's
+    ]
+    .map(|d| d.to_string());
+    let mut args: Vec<(&str, &str)> = vec![("filter", ""), ("tz_offset_minutes", "0")];
+    for id in &touched {
+        args.push(("ids[]", id));
+    }
+    let (status, rows) = olga.call("dialog_rows", &args).await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    assert_eq!(
+        ids(&serde_json::json!({ "rows": rows })),
+        vec![w.acme.dialog_new]
+    );
+    args[0] = ("filter", "section=in_work&assignee=me");
+    let (_, rows) = olga.call("dialog_rows", &args).await;
+    assert_eq!(
+        ids(&serde_json::json!({ "rows": rows })),
+        vec![w.acme.dialog_olga]
+    );
+    let many: Vec<String> = (1..=101).map(|i| i.to_string()).collect();
+    let mut args: Vec<(&str, &str)> = vec![("filter", ""), ("tz_offset_minutes", "0")];
+    for id in &many {
+        args.push(("ids[]", id));
+    }
+    let (status, _) = olga.call("dialog_rows", &args).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -14,6 +14,7 @@ mod emoji;
 mod faults;
 mod file_store;
 mod filters;
+mod folders;
 mod imap;
 mod inbox;
 mod ingest;

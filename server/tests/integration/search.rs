@@ -190,7 +190,10 @@ async fn search_finds_only_what_the_user_may_see_and_refuses_bad_queries(pool: P
     let theirs = client_dialogs(&find(&stranger, "Maria").await);
     assert!(!theirs.is_empty());
     let acme_dialogs = [acme.dialog_new, acme.dialog_support, acme.dialog_closed];
-    assert!(theirs.iter().all(|d| !acme_dialogs.contains(d)), "{theirs:?}");
+    assert!(
+        theirs.iter().all(|d| !acme_dialogs.contains(d)),
+        "{theirs:?}"
+    );
 
     for (query, key) in [("a", "search.error.short"), ("  ", "search.error.short")] {
         let (status, body) = admin.call("search", &[("query", query)]).await;

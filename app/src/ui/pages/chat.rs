@@ -87,7 +87,7 @@ pub fn ChatPage() -> impl IntoView {
         if let Some(Ok(_)) = send.value().get() {
             chat.reply.set(None);
             detail.refetch();
-            live.local.update(|v| *v += 1);
+            live.changed_here(id.get_untracked());
         }
     });
     // A change from the message menu shows at once too.
@@ -95,7 +95,7 @@ pub fn ChatPage() -> impl IntoView {
         chat.changed.track();
         if prev.is_some() {
             detail.refetch();
-            live.local.update(|v| *v += 1);
+            live.changed_here(id.get_untracked());
         }
     });
     // The notice of the last menu action fades after a few seconds.
@@ -159,7 +159,7 @@ pub fn ChatPage() -> impl IntoView {
         marked.set_value(Some(key));
         leptos::task::spawn_local(async move {
             if mark_read(key.0, key.1).await.is_ok() {
-                live.local.update(|v| *v += 1);
+                live.changed_here(Some(key.0));
             }
         });
     });
@@ -214,7 +214,7 @@ pub fn ChatPage() -> impl IntoView {
     let on_done = Callback::new(move |()| {
         detail.refetch();
         permissions.refetch();
-        live.local.update(|v| *v += 1);
+        live.changed_here(id.get_untracked());
     });
 
     view! {
@@ -283,7 +283,7 @@ pub fn ChatPage() -> impl IntoView {
                         chat.permissions.set(Some(permissions));
                         let on_sent = Callback::new(move |()| {
                             detail.refetch();
-                            live.local.update(|v| *v += 1);
+                            live.changed_here(id.get_untracked());
                         });
                         let bar = id
                             .get_untracked()

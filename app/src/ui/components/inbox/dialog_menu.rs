@@ -135,7 +135,7 @@ fn MenuBody(target: MenuTarget, state: MenuState) -> impl IntoView {
                         live.last_dialog.set(Some(id));
                         live.version.update(|v| *v += 1);
                     }
-                    live.local.update(|v| *v += 1);
+                    live.changed_here(Some(id));
                     close.run(());
                 }
                 Err(err) => error.set(Some(err.key().to_owned())),

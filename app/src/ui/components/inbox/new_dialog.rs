@@ -167,7 +167,7 @@ fn StartForm(options: StartOptions, close: Callback<()>) -> impl IntoView {
             pending.set(false);
             match result {
                 Ok(id) => {
-                    live.local.update(|v| *v += 1);
+                    live.changed_here(Some(id));
                     close.run(());
                     navigate(&format!("/dialogs/{id}"), Default::default());
                 }

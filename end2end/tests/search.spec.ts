@@ -28,7 +28,7 @@ test('a search finds messages, marks the words and opens the dialog at the messa
   const found = page.locator(`.dlg-chat__messages [data-message-id="${message}"]`);
   await expect(found).toBeVisible();
   await expect(found).toBeInViewport();
-  await expect(found).toHaveClass(/dlg-msg--flash/);
+  await expect(found).toHaveClass(/dlg-msg--found/);
 
   // Special characters are plain text.
   await box.fill('100% \' " & | ! :*');

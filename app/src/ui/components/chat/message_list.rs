@@ -52,13 +52,30 @@ pub fn MessageList(
             el.set_scroll_top(el.scroll_height() - from_bottom);
             return;
         }
-        // A long dialog's window: its anchor comes into view once; after that the list
-        // stays where the reader left it (at the bottom when they were there).
+        // A long dialog's window: its anchor comes into view once (after the new list is in
+        // the page); after that the list stays where the reader left it (at the bottom when
+        // they were there).
         if let (Some(ctx), Some(anchor)) = (ctx, anchor) {
             if ctx.anchored.get_value() != Some(anchor) {
                 ctx.anchored.set_value(Some(anchor));
-                scroll_to_message(anchor.0);
-                el.set_scroll_top(el.scroll_top() - el.client_height() / 3);
+                request_animation_frame(move || {
+                    let Some(el) = container.get_untracked() else {
+                        return;
+                    };
+                    let Some(target) = el
+                        .query_selector(&format!("[data-message-id=\"{}\"]", anchor.0))
+                        .ok()
+                        .flatten()
+                        .and_then(|t| {
+                            wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok()
+                        })
+                    else {
+                        return;
+                    };
+                    // The list is positioned, so a message's offset is within it.
+                    el.set_scroll_top(target.offset_top() - el.client_height() / 3);
+                    let _ = target.class_list().add_1("dlg-msg--flash");
+                });
                 return;
             }
             match ctx.last_scroll.get_value() {
@@ -142,10 +159,11 @@ pub fn MessageList(
                 }
             });
             last_day = Some(this_day);
+            let found = anchor == Some(m.id);
             view! {
                 {dialog_line}
                 {separator}
-                <Message message=m offset=prefs.tz_offset_minutes menu=true />
+                <Message message=m offset=prefs.tz_offset_minutes menu=true found />
             }
         })
         .collect_view();
@@ -243,6 +261,9 @@ fn Message(
     /// Offers the message menu (not on the read-only history of other dialogs).
     #[prop(optional)]
     menu: bool,
+    /// The message a search or the first unread opened the dialog at.
+    #[prop(optional)]
+    found: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let ctx = use_context::<ChatContext>().filter(|_| menu && message.kind != MessageKind::System);
@@ -366,6 +387,7 @@ fn Message(
             class:dlg-msg--failed=failed
             class:dlg-msg--gone=gone
             class:dlg-msg--important=important
+            class:dlg-msg--found=found
             class:dlg-msg--selected=move || picked() == Some(true)
             data-message-id=message.id.0
             data-dialog-id=message.dialog_id.0
@@ -509,13 +531,17 @@ fn Attachment(file: AttachmentView) -> impl IntoView {
     }
 }
 
-/// Brings a quoted message into view and flashes it.
-fn scroll_to_message(id: i64) {
-    let Some(el) = window().document().and_then(|d| {
-        d.query_selector(&format!("[data-message-id=\"{id}\"]"))
+fn message_element(id: i64) -> Option<web_sys::Element> {
+    window().document().and_then(|d| {
+        d.query_selector(&format!(".dlg-chat__messages [data-message-id=\"{id}\"]"))
             .ok()
             .flatten()
-    }) else {
+    })
+}
+
+/// Brings a quoted message into view and flashes it.
+fn scroll_to_message(id: i64) {
+    let Some(el) = message_element(id) else {
         return;
     };
     el.scroll_into_view();

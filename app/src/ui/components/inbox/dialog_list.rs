@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::dialog_menu::{DialogMenu, MenuAnchor, MenuState, MenuTarget, button_anchor};
 use super::search::{SearchBox, SearchResults, SearchState};
-use super::{FolderBar, Sections};
+use super::{FolderBar, NewDialogButton, Sections};
 use crate::api::dialogs::{dialog_rows, get_counters, list_dialogs};
 use crate::domain::list::LoadedList;
 use crate::domain::{DialogId, DialogRow, DialogStatus, MessageKind};
@@ -57,7 +57,10 @@ pub fn DialogList() -> impl IntoView {
                     {move || i18n.t("inbox.offline")}
                 </div>
             </Show>
-            <SearchBox />
+            <div class="dlg-list__top">
+                <SearchBox />
+                <NewDialogButton />
+            </div>
             <Show when=move || search.active()>
                 <SearchResults />
             </Show>

@@ -112,7 +112,7 @@ pub fn FolderBar() -> impl IntoView {
             .collect_view();
         let tools = open.map(|(place, at_end, id, folder_name)| {
             view! {
-                <span class="dlg-folders__tools">
+                <div class="dlg-folders__tools">
                     <button
                         type="button"
                         class="dlg-icon-button"
@@ -174,7 +174,7 @@ pub fn FolderBar() -> impl IntoView {
                                 .into_any()
                         }
                     }}
-                </span>
+                </div>
             }
         });
         view! {
@@ -194,8 +194,8 @@ pub fn FolderBar() -> impl IntoView {
                         {move || i18n.t("folder.save")}
                     </button>
                 </Show>
-                {tools}
             </nav>
+            {tools}
         }
     };
 

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{FilterBar, NewDialogButton};
+use super::FilterBar;
 use crate::domain::{Counters, Section};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
@@ -67,7 +67,6 @@ pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView
         </Transition>
         <div class="dlg-list__filters">
             <FilterBar />
-            <NewDialogButton />
         </div>
     }
 }

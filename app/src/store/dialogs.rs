@@ -202,6 +202,13 @@ pub async fn list(
     } else {
         Vec::new()
     };
+    if filter.pinned {
+        // Favorites only: the pinned rows above are the whole list.
+        return Ok(DialogPage {
+            rows: pinned,
+            next: None,
+        });
+    }
     let mut qb = filtered_rows(access, filter, tz_offset_minutes, now);
     qb.push(" AND NOT coalesce(s.pinned, false)");
     if let Some(cursor) = after {

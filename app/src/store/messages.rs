@@ -111,6 +111,16 @@ pub async fn newest(
     newest_of(db, account, &[dialog], limit, without_system).await
 }
 
+/// `m.dialog_id` among `$2`. One dialog is written as an equality: with `= ANY` PostgreSQL
+/// 15 cannot walk `messages_dialog` in id order and reads every message of a long dialog.
+fn dialogs_condition(dialogs: &[DialogId]) -> &'static str {
+    if dialogs.len() == 1 {
+        "m.dialog_id = ($2::bigint[])[1]"
+    } else {
+        "m.dialog_id = ANY($2)"
+    }
+}
+
 /// The newest `limit` messages of several dialogs as one history, oldest first, and whether
 /// earlier ones exist: the single window of a client (D8). The caller has checked the user
 /// may see every one of `dialogs`.
@@ -124,8 +134,9 @@ pub async fn newest_of(
     let mut rows: Vec<MessageView> = sqlx::query_as::<_, MessageRecord>(AssertSqlSafe(format!(
         "SELECT {VIEW_COLUMNS}
            FROM messages m LEFT JOIN users u ON u.id = m.author_user_id
-          WHERE m.account_id = $1 AND m.dialog_id = ANY($2) AND NOT ($4 AND m.kind = 'system')
-          ORDER BY m.id DESC LIMIT $3"
+          WHERE m.account_id = $1 AND {} AND NOT ($4 AND m.kind = 'system')
+          ORDER BY m.id DESC LIMIT $3",
+        dialogs_condition(dialogs)
     )))
     .bind(account)
     .bind(dialogs.iter().map(|d| d.0).collect::<Vec<i64>>())
@@ -160,9 +171,10 @@ pub async fn around(
         AssertSqlSafe(format!(
             "SELECT {VIEW_COLUMNS}
                FROM messages m LEFT JOIN users u ON u.id = m.author_user_id
-              WHERE m.account_id = $1 AND m.dialog_id = ANY($2) AND NOT ($4 AND m.kind = 'system')
+              WHERE m.account_id = $1 AND {} AND NOT ($4 AND m.kind = 'system')
                 AND m.id {} $5
               ORDER BY m.id {} LIMIT $3",
+            dialogs_condition(dialogs),
             if older { "<" } else { ">=" },
             if older { "DESC" } else { "ASC" },
         ))

@@ -60,3 +60,25 @@ pub async fn bench_account(db_url: &str) -> anyhow::Result<(PgPool, i64, i64)> {
     .await?;
     Ok((pool, account, line))
 }
+
+/// A fractional setting from the environment, or `default`.
+#[allow(dead_code)] // not every benchmark has one
+pub fn setting_f64(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v: &f64| v.is_finite())
+        .unwrap_or(default)
+}
+
+/// The URL of the database `db` on the server of `DATABASE_URL` (the local one by default).
+#[allow(dead_code)] // not every benchmark reopens a kept database
+pub fn database_url(db: &str) -> String {
+    let base_url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let server_url = base_url
+        .rsplit_once('/')
+        .map(|(s, _)| s)
+        .unwrap_or(&base_url);
+    format!("{server_url}/{db}")
+}

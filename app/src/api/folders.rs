@@ -21,25 +21,27 @@ pub async fn list_folders(tz_offset_minutes: i32) -> Result<Vec<FolderView>, App
                 ));
             }
             let (state, user, access) = crate::auth::authorize().await?;
-            let mut out = Vec::new();
-            for (id, name, filter) in
-                store::folders::list(&state.pool, user.account_id, user.user_id).await?
-            {
-                // A folder saved before a filter's rules changed counts nothing rather than fail.
-                let unread = match DialogFilter::parse(&filter) {
-                    Ok(f) => {
-                        store::dialogs::count_unread(&state.pool, &access, &f, tz_offset_minutes)
-                            .await?
-                    }
-                    Err(_) => 0,
-                };
-                out.push(FolderView {
+            let folders = store::folders::list(&state.pool, user.account_id, user.user_id).await?;
+            // A folder saved before a filter's rules changed counts nothing rather than fail.
+            let filters: Vec<Option<DialogFilter>> = folders
+                .iter()
+                .map(|(_, _, f)| DialogFilter::parse(f).ok())
+                .collect();
+            let valid: Vec<DialogFilter> = filters.iter().flatten().cloned().collect();
+            let mut counts =
+                store::dialogs::count_unread(&state.pool, &access, &valid, tz_offset_minutes)
+                    .await?
+                    .into_iter();
+            let out = folders
+                .into_iter()
+                .zip(filters)
+                .map(|((id, name, filter), parsed)| FolderView {
                     id,
                     name,
                     filter,
-                    unread,
-                });
-            }
+                    unread: parsed.and_then(|_| counts.next()).unwrap_or(0),
+                })
+                .collect();
             Ok(out)
         }
         .await,

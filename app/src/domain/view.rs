@@ -153,6 +153,15 @@ impl Counters {
     /// The largest count reported; more shows as "999+".
     pub const MAX: i64 = 1_000;
 
+    /// A count as shown: "999+" past the largest one reported.
+    pub fn label(n: i64) -> String {
+        if n >= Counters::MAX {
+            format!("{}+", Counters::MAX - 1)
+        } else {
+            n.to_string()
+        }
+    }
+
     pub fn get(&self, section: Section) -> i64 {
         match section {
             Section::New => self.new,

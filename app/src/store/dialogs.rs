@@ -303,34 +303,36 @@ pub async fn counters(
     filter: &DialogFilter,
     tz_offset_minutes: i32,
 ) -> sqlx::Result<Counters> {
-    let now = Utc::now();
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT ");
-    for (i, section) in Section::ALL.into_iter().enumerate() {
-        if i > 0 {
-            qb.push(", ");
-        }
-        push_unread_count(
-            &mut qb,
-            access,
-            &filter.with_section(section),
-            tz_offset_minutes,
-            now,
-        );
-    }
-    let (new, in_work, all): (i64, i64, i64) = qb.build_query_as().fetch_one(db).await?;
-    Ok(Counters { new, in_work, all })
+    let sections = Section::ALL.map(|section| filter.with_section(section));
+    let counts = count_unread(db, access, &sections, tz_offset_minutes).await?;
+    let count = |i: usize| counts.get(i).copied().unwrap_or(0);
+    Ok(Counters {
+        new: count(0),
+        in_work: count(1),
+        all: count(2),
+    })
 }
 
-/// How many unread dialogs the filter holds for this user (a folder's count), up to
-/// `Counters::MAX`.
+/// How many unread dialogs each filter holds for this user (sections, folders), each up to
+/// `Counters::MAX`, in one query.
 pub async fn count_unread(
     db: impl PgExecutor<'_>,
     access: &Access,
-    filter: &DialogFilter,
+    filters: &[DialogFilter],
     tz_offset_minutes: i32,
-) -> sqlx::Result<i64> {
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT ");
-    push_unread_count(&mut qb, access, filter, tz_offset_minutes, Utc::now());
+) -> sqlx::Result<Vec<i64>> {
+    if filters.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT ARRAY[");
+    for (i, filter) in filters.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        push_unread_count(&mut qb, access, filter, tz_offset_minutes, now);
+    }
+    qb.push("]::bigint[]");
     qb.build_query_scalar().fetch_one(db).await
 }
 

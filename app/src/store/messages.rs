@@ -166,49 +166,66 @@ pub async fn around(
     after: i64,
     without_system: bool,
 ) -> sqlx::Result<(Vec<MessageView>, bool, bool)> {
-    let ids: Vec<i64> = dialogs.iter().map(|d| d.0).collect();
-    let side = |older: bool| {
-        AssertSqlSafe(format!(
-            "SELECT {VIEW_COLUMNS}
-               FROM messages m LEFT JOIN users u ON u.id = m.author_user_id
-              WHERE m.account_id = $1 AND {} AND NOT ($4 AND m.kind = 'system')
-                AND m.id {} $5
-              ORDER BY m.id {} LIMIT $3",
-            dialogs_condition(dialogs),
-            if older { "<" } else { ">=" },
-            if older { "DESC" } else { "ASC" },
-        ))
-    };
-    let mut earlier: Vec<MessageView> = sqlx::query_as::<_, MessageRecord>(side(true))
-        .bind(account)
-        .bind(&ids)
-        .bind(before + 1)
-        .bind(without_system)
-        .bind(anchor)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(MessageView::from)
-        .collect();
+    let mut earlier = side_of(
+        conn,
+        account,
+        dialogs,
+        anchor,
+        true,
+        before + 1,
+        without_system,
+    )
+    .await?;
     let has_earlier = earlier.len() as i64 > before;
     earlier.truncate(before as usize);
     earlier.reverse();
     // The anchor, `after` newer ones, and one more to tell whether later ones exist.
-    let mut later: Vec<MessageView> = sqlx::query_as::<_, MessageRecord>(side(false))
-        .bind(account)
-        .bind(&ids)
-        .bind(after + 2)
-        .bind(without_system)
-        .bind(anchor)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(MessageView::from)
-        .collect();
+    let mut later = side_of(
+        conn,
+        account,
+        dialogs,
+        anchor,
+        false,
+        after + 2,
+        without_system,
+    )
+    .await?;
     let has_later = later.len() as i64 > after + 1;
     later.truncate(after as usize + 1);
     earlier.append(&mut later);
     Ok((earlier, has_earlier, has_later))
+}
+
+/// Up to `limit` messages of `dialogs` older than `anchor` (newest first), or the anchor and
+/// newer ones (oldest first).
+async fn side_of(
+    conn: &mut PgConnection,
+    account: AccountId,
+    dialogs: &[DialogId],
+    anchor: MessageId,
+    older: bool,
+    limit: i64,
+    without_system: bool,
+) -> sqlx::Result<Vec<MessageView>> {
+    let (compare, order) = if older { ("<", "DESC") } else { (">=", "ASC") };
+    Ok(sqlx::query_as::<_, MessageRecord>(AssertSqlSafe(format!(
+        "SELECT {VIEW_COLUMNS}
+           FROM messages m LEFT JOIN users u ON u.id = m.author_user_id
+          WHERE m.account_id = $1 AND {} AND NOT ($4 AND m.kind = 'system')
+            AND m.id {compare} $5
+          ORDER BY m.id {order} LIMIT $3",
+        dialogs_condition(dialogs),
+    )))
+    .bind(account)
+    .bind(dialogs.iter().map(|d| d.0).collect::<Vec<i64>>())
+    .bind(limit)
+    .bind(without_system)
+    .bind(anchor)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(MessageView::from)
+    .collect())
 }
 
 /// The first message of a dialog this user has not read, when more than `at_least`

@@ -23,14 +23,6 @@ enum Editing {
     Delete(FolderId),
 }
 
-fn count_label(n: i64) -> String {
-    if n >= Counters::MAX {
-        format!("{}+", Counters::MAX - 1)
-    } else {
-        n.to_string()
-    }
-}
-
 #[component]
 pub fn FolderBar() -> impl IntoView {
     let i18n = use_i18n();
@@ -104,7 +96,7 @@ pub fn FolderBar() -> impl IntoView {
                     >
                         <span class="dlg-folder__name">{f.name}</span>
                         <span class=if zero { "dlg-badge dlg-badge--zero" } else { "dlg-badge" }>
-                            {count_label(f.unread)}
+                            {Counters::label(f.unread)}
                         </span>
                     </a>
                 }

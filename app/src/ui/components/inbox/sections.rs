@@ -8,15 +8,6 @@ use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::ui::pages::inbox::use_inbox;
 
-/// A counter as shown: "999+" past the largest count the server reports.
-fn count_label(n: i64) -> String {
-    if n >= Counters::MAX {
-        format!("{}+", Counters::MAX - 1)
-    } else {
-        n.to_string()
-    }
-}
-
 /// The tabs. `counters` is the resource of unread counts within the active filters.
 #[component]
 pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView {
@@ -51,7 +42,7 @@ pub fn Sections(counters: Resource<Result<Counters, AppError>>) -> impl IntoView
                                     }
                                     title=move || i18n.t("inbox.unread_count")
                                 >
-                                    {move || count_label(counts.get(section))}
+                                    {move || Counters::label(counts.get(section))}
                                 </span>
                             </a>
                         }

@@ -215,10 +215,26 @@ test('the divider between the list and the dialog can be dragged', async ({ brow
   await page.mouse.up();
   const after = (await list.boundingBox())!.width;
   expect(after).toBeGreaterThan(before + 100);
-  // Remembered after a reload.
+  // The divider follows the pointer: the list ends where it was let go.
+  expect(Math.abs(after - (splitter.x + 150))).toBeLessThan(12);
+  // Remembered after a reload, and drawn at that width by the server (no jump on hydration).
+  const html = await (await page.request.get('/dialogs')).text();
+  expect(html).toContain(`--dlg-list-width: ${Math.round(after)}px`);
   await page.reload();
   await page.locator('body[data-hydrated]').waitFor();
-  await expect.poll(async () => (await list.boundingBox())!.width).toBeGreaterThan(before + 100);
+  expect(Math.abs((await list.boundingBox())!.width - after)).toBeLessThan(2);
+  // The keyboard moves it as well, and that is remembered too.
+  await page.locator('.dlg-splitter').focus();
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(async () => Math.round((await list.boundingBox())!.width)).toBe(Math.round(after) - 40);
+  await page.reload();
+  await page.locator('body[data-hydrated]').waitFor();
+  expect(Math.round((await list.boundingBox())!.width)).toBe(Math.round(after) - 40);
+  await page.keyboard.press('Tab');
+  await page.locator('.dlg-splitter').focus();
+  await page.keyboard.press('Home');
+  await expect.poll(async () => Math.round((await list.boundingBox())!.width)).toBe(260);
   await context.close();
 });
 

@@ -2189,7 +2189,7 @@ async fn measure(db_url: &str) -> anyhow::Result<()> {
             let samples = timed!(repeat.min(10), {
                 let clients = app::store::search::clients(&mut conn, access, &parsed, 10).await?;
                 let (messages, _) =
-                    app::store::search::messages(&mut conn, access, &parsed, 50).await?;
+                    app::store::search::messages(&mut conn, access, &parsed, None, 50).await?;
                 found = clients.len() + messages.len();
             });
             all_search.extend(samples.iter().copied());

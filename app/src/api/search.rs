@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::domain::MessageId;
 use crate::domain::search::SearchResults;
 use crate::error::AppError;
 
@@ -10,9 +11,10 @@ pub const MAX_MESSAGES: i64 = 50;
 /// The most clients one search returns.
 pub const MAX_CLIENTS: i64 = 10;
 
-/// Clients and messages matching what was typed, with the matches marked.
+/// Clients and messages matching what was typed, with the matches marked. With `before`
+/// (the last message of the page shown), the next page of messages alone.
 #[server(endpoint = "search")]
-pub async fn search(query: String) -> Result<SearchResults, AppError> {
+pub async fn search(query: String, before: Option<MessageId>) -> Result<SearchResults, AppError> {
     crate::error::respond(
         async move {
             use crate::domain::search::{Marked, SearchHit, SearchQuery, fragment, mark_within};
@@ -22,9 +24,12 @@ pub async fn search(query: String) -> Result<SearchResults, AppError> {
                 SearchQuery::parse(&query).map_err(|key| AppError::validation("query", key))?;
             let (state, _user, access) = crate::auth::authorize().await?;
             let mut conn = state.pool.acquire().await?;
-            let clients = store::search::clients(&mut conn, &access, &query, MAX_CLIENTS).await?;
+            let clients = match before {
+                None => store::search::clients(&mut conn, &access, &query, MAX_CLIENTS).await?,
+                Some(_) => Vec::new(),
+            };
             let (messages, more) =
-                store::search::messages(&mut conn, &access, &query, MAX_MESSAGES).await?;
+                store::search::messages(&mut conn, &access, &query, before, MAX_MESSAGES).await?;
             let clients = clients
                 .into_iter()
                 .map(|c| {

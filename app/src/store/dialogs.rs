@@ -86,6 +86,7 @@ fn filtered_rows(
     filter: &DialogFilter,
     tz_offset_minutes: i32,
     now: DateTime<Utc>,
+    tags: TagScan,
 ) -> QueryBuilder<Postgres> {
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(SELECT_ROWS.replace("{UNREAD}", UNREAD));
     qb.push_bind(access.user_id);
@@ -95,9 +96,49 @@ fn filtered_rows(
     );
     qb.push_bind(access.user_id);
     qb.push(" WHERE true");
-    push_filter(&mut qb, access, filter, tz_offset_minutes, now);
+    push_filter(&mut qb, access, filter, tz_offset_minutes, now, tags);
     access.push_dialog_scope(&mut qb, "d");
     qb
+}
+
+/// How a tag filter is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagScan {
+    /// From the tag indexes: for tags few dialogs and clients carry.
+    Drive,
+    /// Dialog by dialog along the list's order: for tags many carry (a page fills soon).
+    Test,
+}
+
+/// Tags carried by at most this many dialogs and clients together are read from the tag
+/// indexes; above it, a page of the list fills sooner by testing dialogs in order.
+const RARE_TAG_USES: i64 = 5_000;
+
+/// How to read the filter's tags: counts (up to the threshold) how often they are used.
+async fn tag_scan(
+    conn: &mut PgConnection,
+    access: &Access,
+    filter: &DialogFilter,
+) -> sqlx::Result<TagScan> {
+    if filter.tags.is_empty() {
+        return Ok(TagScan::Test);
+    }
+    let uses: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM dialog_tags
+                                        WHERE account_id = $1 AND tag_id = ANY($2) LIMIT $3) a)
+              + (SELECT count(*) FROM (SELECT 1 FROM client_tags
+                                        WHERE account_id = $1 AND tag_id = ANY($2) LIMIT $3) b)",
+    )
+    .bind(access.account_id)
+    .bind(&filter.tags)
+    .bind(RARE_TAG_USES + 1)
+    .fetch_one(conn)
+    .await?;
+    Ok(if uses <= RARE_TAG_USES {
+        TagScan::Drive
+    } else {
+        TagScan::Test
+    })
 }
 
 /// The filter's conditions on the dialog `d` and this user's state `s` (C5). Every value
@@ -108,6 +149,7 @@ fn push_filter(
     filter: &DialogFilter,
     tz_offset_minutes: i32,
     now: DateTime<Utc>,
+    tags: TagScan,
 ) {
     let statuses = filter.statuses();
     if !statuses.contains(&DialogStatus::Closed) {
@@ -141,17 +183,40 @@ fn push_filter(
     }
     if !filter.tags.is_empty() {
         // A tag on the dialog or on its client (F1).
-        qb.push(
-            " AND (EXISTS (SELECT 1 FROM dialog_tags t
-                            WHERE t.dialog_id = d.id AND t.tag_id = ANY(",
-        );
-        qb.push_bind(filter.tags.clone());
-        qb.push(
-            ")) OR EXISTS (SELECT 1 FROM client_tags t
-                            WHERE t.client_id = d.client_id AND t.tag_id = ANY(",
-        );
-        qb.push_bind(filter.tags.clone());
-        qb.push(")))");
+        match tags {
+            // The few tagged dialogs are found through the tag indexes, then sorted.
+            TagScan::Drive => {
+                qb.push(
+                    " AND d.id IN (SELECT t.dialog_id FROM dialog_tags t WHERE t.account_id = ",
+                );
+                qb.push_bind(access.account_id);
+                qb.push(" AND t.tag_id = ANY(");
+                qb.push_bind(filter.tags.clone());
+                qb.push(
+                    ") UNION ALL SELECT x.id FROM client_tags t
+                       JOIN dialogs x ON x.client_id = t.client_id WHERE t.account_id = ",
+                );
+                qb.push_bind(access.account_id);
+                qb.push(" AND t.tag_id = ANY(");
+                qb.push_bind(filter.tags.clone());
+                qb.push("))");
+            }
+            // Each dialog along the list's order is looked up by its key: scalar
+            // subqueries, which PostgreSQL never turns into a hash of every tagged dialog.
+            TagScan::Test => {
+                qb.push(
+                    " AND coalesce((SELECT true FROM dialog_tags t
+                                     WHERE t.dialog_id = d.id AND t.tag_id = ANY(",
+                );
+                qb.push_bind(filter.tags.clone());
+                qb.push(
+                    ") LIMIT 1), (SELECT true FROM client_tags t
+                                   WHERE t.client_id = d.client_id AND t.tag_id = ANY(",
+                );
+                qb.push_bind(filter.tags.clone());
+                qb.push(") LIMIT 1), false)");
+            }
+        }
     }
     if filter.unread {
         qb.push(format!(" AND {UNREAD}"));
@@ -189,8 +254,9 @@ pub async fn list(
 ) -> sqlx::Result<DialogPage> {
     let limit = limit.clamp(1, MAX_PAGE);
     let now = Utc::now();
+    let tags = tag_scan(&mut *conn, access, filter).await?;
     let mut pinned: Vec<DialogRow> = if after.is_none() {
-        let mut qb = filtered_rows(access, filter, tz_offset_minutes, now);
+        let mut qb = filtered_rows(access, filter, tz_offset_minutes, now, tags);
         qb.push(" AND s.pinned ORDER BY d.last_message_at DESC, d.id DESC LIMIT ");
         qb.push_bind(MAX_PINNED);
         qb.build_query_as::<RowRecord>()
@@ -209,7 +275,7 @@ pub async fn list(
             next: None,
         });
     }
-    let mut qb = filtered_rows(access, filter, tz_offset_minutes, now);
+    let mut qb = filtered_rows(access, filter, tz_offset_minutes, now, tags);
     qb.push(" AND NOT coalesce(s.pinned, false)");
     if let Some(cursor) = after {
         qb.push(" AND (d.last_message_at, d.id) < (");
@@ -249,7 +315,8 @@ pub async fn rows_among(
     tz_offset_minutes: i32,
     ids: &[DialogId],
 ) -> sqlx::Result<Vec<DialogRow>> {
-    let mut qb = filtered_rows(access, filter, tz_offset_minutes, Utc::now());
+    // The ids lead: each is tested for its tags.
+    let mut qb = filtered_rows(access, filter, tz_offset_minutes, Utc::now(), TagScan::Test);
     qb.push(" AND d.id = ANY(");
     qb.push_bind(ids.iter().map(|d| d.0).collect::<Vec<i64>>());
     qb.push(")");
@@ -281,24 +348,27 @@ fn push_unread_count(
     );
     qb.push_bind(access.user_id);
     qb.push(" WHERE true");
-    push_filter(qb, access, &unread, tz_offset_minutes, now);
+    push_filter(qb, access, &unread, tz_offset_minutes, now, TagScan::Test);
     if unread.statuses().contains(&DialogStatus::Closed) {
         // What a blocked client writes lands in a closed dialog and is counted nowhere (C6).
+        // Looked up per row by key (a scalar subquery), not by hashing every blocked client.
         qb.push(
-            " AND NOT (d.status = 'closed' AND EXISTS (SELECT 1 FROM clients c
-                                                       WHERE c.id = d.client_id AND c.blocked))",
+            " AND NOT (d.status = 'closed'
+                       AND coalesce((SELECT c.blocked FROM clients c WHERE c.id = d.client_id), false))",
         );
     }
     access.push_dialog_scope(qb, "d");
-    qb.push(" LIMIT ");
+    // In the list's order, so the count walks the same index as the list (active dialogs
+    // only, unless closed ones are asked for) and stops at the cap.
+    qb.push(" ORDER BY d.last_message_at DESC, d.id DESC LIMIT ");
     qb.push_bind(Counters::MAX);
     qb.push(") x)");
 }
 
 /// How many dialogs of each section have unread messages for this user, within the rest of
 /// the filter (C2). A count stops at `Counters::MAX`.
-pub async fn counters(
-    db: impl PgExecutor<'_>,
+pub async fn counters<'a>(
+    db: impl sqlx::Acquire<'a, Database = Postgres>,
     access: &Access,
     filter: &DialogFilter,
     tz_offset_minutes: i32,
@@ -315,8 +385,8 @@ pub async fn counters(
 
 /// How many unread dialogs each filter holds for this user (sections, folders), each up to
 /// `Counters::MAX`, in one query.
-pub async fn count_unread(
-    db: impl PgExecutor<'_>,
+pub async fn count_unread<'a>(
+    db: impl sqlx::Acquire<'a, Database = Postgres>,
     access: &Access,
     filters: &[DialogFilter],
     tz_offset_minutes: i32,
@@ -333,7 +403,15 @@ pub async fn count_unread(
         push_unread_count(&mut qb, access, filter, tz_offset_minutes, now);
     }
     qb.push("]::bigint[]");
-    qb.build_query_scalar().fetch_one(db).await
+    let mut tx = db.begin().await?;
+    // Each count walks a thousand rows at most: starting parallel workers for it costs
+    // more than the walk.
+    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+        .execute(&mut *tx)
+        .await?;
+    let counts = qb.build_query_scalar().fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(counts)
 }
 
 /// A dialog's header as stored, before rights are applied.

@@ -3,7 +3,7 @@
 //! see are found; the query's words are bound as one parameter.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{Connection as _, PgConnection, Postgres, QueryBuilder};
 
 use crate::auth::Access;
 use crate::domain::search::SearchQuery;
@@ -36,36 +36,203 @@ pub struct ClientMatch {
     pub last_message_at: DateTime<Utc>,
 }
 
-/// The newest `limit` messages matching every word, and whether more match.
+/// How search finds the newest matching messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Walk messages newest first and test each: quick when matches are common, slow when
+    /// they are rare (it may read every message before it has a page).
+    Walk,
+    /// Ask the full-text index for every match, then sort them: quick when matches are
+    /// few. Past `INDEX_CAP` matches it walks after all.
+    Index,
+    /// The index when the planner expects few matches; otherwise the walk over the newest
+    /// `WALK_WINDOW` messages, and when they hold less than a page, the index, and past
+    /// its cap the whole walk.
+    Auto,
+}
+
+/// Expected matches up to which `Strategy::Auto` asks the index first.
+pub const INDEX_EXPECTED: f64 = 10_000.0;
+/// The most matches the index path reads and sorts; past it the walk is quicker.
+pub const INDEX_CAP: i64 = 10_000;
+/// How many of the newest messages `Strategy::Auto` walks before it asks the index: words
+/// common enough to skip the index fill a page well within them.
+pub const WALK_WINDOW: i64 = 30_000;
+
+/// The newest `limit` messages older than `before` (all when None) matching every word,
+/// and whether more match.
 pub async fn messages(
     conn: &mut PgConnection,
     access: &Access,
     query: &SearchQuery,
+    before: Option<MessageId>,
     limit: i64,
+) -> sqlx::Result<(Vec<MessageMatch>, bool)> {
+    messages_by(conn, access, query, before, limit, Strategy::Auto).await
+}
+
+/// `messages`, found the way `how` says.
+pub async fn messages_by(
+    conn: &mut PgConnection,
+    access: &Access,
+    query: &SearchQuery,
+    before: Option<MessageId>,
+    limit: i64,
+    how: Strategy,
 ) -> sqlx::Result<(Vec<MessageMatch>, bool)> {
     let Some(tsquery) = query.tsquery() else {
         return Ok((Vec::new(), false));
     };
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT m.id AS message_id, m.dialog_id, d.number, d.status, ch.kind AS channel_kind,
-                c.name AS client_name, m.body, m.created_at
-           FROM messages m
-           JOIN dialogs d ON d.id = m.dialog_id
-           JOIN clients c ON c.id = d.client_id
-           JOIN channels ch ON ch.id = d.channel_id
-          WHERE m.account_id = ",
-    );
-    qb.push_bind(access.account_id);
-    qb.push(" AND m.search @@ to_tsquery('russian', ");
-    qb.push_bind(tsquery);
-    qb.push(") AND m.kind <> 'system' AND m.deleted_at IS NULL");
-    access.push_dialog_scope(&mut qb, "d");
-    qb.push(" ORDER BY m.id DESC LIMIT ");
-    qb.push_bind(limit + 1);
-    let mut rows: Vec<MessageMatch> = qb.build_query_as().fetch_all(conn).await?;
+    let found = match how {
+        Strategy::Walk => None,
+        Strategy::Index => from_index(conn, access, &tsquery, before, limit).await?,
+        Strategy::Auto => {
+            if expected_matches(conn, access, &tsquery).await? <= INDEX_EXPECTED {
+                from_index(conn, access, &tsquery, before, limit).await?
+            } else {
+                let newest: Vec<MessageMatch> =
+                    walk(access, tsquery.clone(), before, limit, Some(WALK_WINDOW))
+                        .build_query_as()
+                        .fetch_all(&mut *conn)
+                        .await?;
+                if newest.len() as i64 > limit {
+                    Some(newest)
+                } else {
+                    // Common words that seldom meet: few matches, which the index finds.
+                    from_index(conn, access, &tsquery, before, limit).await?
+                }
+            }
+        }
+    };
+    let mut rows = match found {
+        Some(rows) => rows,
+        None => {
+            walk(access, tsquery, before, limit, None)
+                .build_query_as()
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
+}
+
+/// How many messages of the account the planner expects to match (from its statistics of
+/// the words; no message is read).
+async fn expected_matches(
+    conn: &mut PgConnection,
+    access: &Access,
+    tsquery: &str,
+) -> sqlx::Result<f64> {
+    let plan: serde_json::Value = sqlx::query_scalar(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM messages
+          WHERE account_id = $1 AND search @@ to_tsquery('russian', $2)",
+    )
+    .bind(access.account_id)
+    .bind(tsquery)
+    .fetch_one(conn)
+    .await?;
+    Ok(plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(f64::MAX))
+}
+
+/// Every match the user may see from the full-text index, sorted; None when there are
+/// more than `INDEX_CAP` of them (the walk finds a page sooner then).
+async fn from_index(
+    conn: &mut PgConnection,
+    access: &Access,
+    tsquery: &str,
+    before: Option<MessageId>,
+    limit: i64,
+) -> sqlx::Result<Option<Vec<MessageMatch>>> {
+    // Materialized, so the matches come from the index alone (a bitmap, in no order) and
+    // only then are sorted, instead of being tested one by one along the newest-first order.
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "WITH hits AS MATERIALIZED (
+            SELECT m.id, m.dialog_id, m.body, m.created_at
+              FROM messages m JOIN dialogs d ON d.id = m.dialog_id
+             WHERE m.account_id = ",
+    );
+    qb.push_bind(access.account_id);
+    qb.push(" AND m.search @@ to_tsquery('russian', ");
+    qb.push_bind(tsquery.to_string());
+    qb.push(")");
+    if let Some(before) = before {
+        qb.push(" AND m.id < ");
+        qb.push_bind(before);
+    }
+    access.push_dialog_scope(&mut qb, "d");
+    qb.push(" LIMIT ");
+    qb.push_bind(INDEX_CAP + 1);
+    qb.push(
+        ") SELECT m.id AS message_id, m.dialog_id, d.number, d.status, ch.kind AS channel_kind,
+                  c.name AS client_name, m.body, m.created_at,
+                  (SELECT count(*) FROM hits) AS hits
+             FROM hits m
+             JOIN dialogs d ON d.id = m.dialog_id
+             JOIN clients c ON c.id = d.client_id
+             JOIN channels ch ON ch.id = d.channel_id
+            ORDER BY m.id DESC LIMIT ",
+    );
+    qb.push_bind(limit + 1);
+    let mut tx = conn.begin().await?;
+    // A bitmap of up to `INDEX_CAP` scattered rows stays exact (not lossy) in this much.
+    sqlx::query("SET LOCAL work_mem = '16MB'")
+        .execute(&mut *tx)
+        .await?;
+    let rows: Vec<Counted> = qb.build_query_as().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    if rows.first().is_some_and(|r| r.hits > INDEX_CAP) {
+        return Ok(None);
+    }
+    Ok(Some(rows.into_iter().map(|r| r.found).collect()))
+}
+
+/// A match with the number of matches the index gave.
+#[derive(sqlx::FromRow)]
+struct Counted {
+    #[sqlx(flatten)]
+    found: MessageMatch,
+    hits: i64,
+}
+
+/// The newest-first walk: one page of matches plus one, among the newest `window` messages
+/// (older than `before`) or among all.
+fn walk(
+    access: &Access,
+    tsquery: String,
+    before: Option<MessageId>,
+    limit: i64,
+    window: Option<i64>,
+) -> QueryBuilder<Postgres> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT m.id AS message_id, m.dialog_id, d.number, d.status, ch.kind AS channel_kind,
+                c.name AS client_name, m.body, m.created_at
+           FROM (SELECT id, dialog_id, body, created_at, search FROM messages
+                  WHERE account_id = ",
+    );
+    qb.push_bind(access.account_id);
+    if let Some(before) = before {
+        qb.push(" AND id < ");
+        qb.push_bind(before);
+    }
+    if let Some(window) = window {
+        qb.push(" ORDER BY id DESC LIMIT ");
+        qb.push_bind(window);
+    }
+    qb.push(
+        ") m
+           JOIN dialogs d ON d.id = m.dialog_id
+           JOIN clients c ON c.id = d.client_id
+           JOIN channels ch ON ch.id = d.channel_id
+          WHERE m.search @@ to_tsquery('russian', ",
+    );
+    qb.push_bind(tsquery);
+    qb.push(")");
+    access.push_dialog_scope(&mut qb, "d");
+    qb.push(" ORDER BY m.id DESC LIMIT ");
+    qb.push_bind(limit + 1);
+    qb
 }
 
 /// The clients whose name, phone, username or email contains the query, most recently

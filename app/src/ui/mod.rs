@@ -29,6 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             lang=prefs.locale.as_str()
             data-theme=prefs.theme.map(|t| t.as_str())
             data-tz=prefs.tz_offset_minutes.to_string()
+            data-list-width=prefs.list_width.map(|w| w.to_string())
         >
             <head>
                 <meta charset="utf-8" />

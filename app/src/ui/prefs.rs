@@ -12,6 +12,25 @@ pub struct PagePrefs {
     pub locale: Locale,
     /// Minutes east of UTC, as the browser reported.
     pub tz_offset_minutes: i32,
+    /// The width of the dialog list the user dragged the divider to (C1), if any.
+    pub list_width: Option<i32>,
+}
+
+/// The cookie that remembers the dialog list's width, so the server draws it at once.
+pub const LIST_WIDTH_COOKIE: &str = "dlg_list_width";
+/// The narrowest and widest the dialog list may be, in CSS pixels.
+pub const LIST_WIDTH_MIN: i32 = 260;
+pub const LIST_WIDTH_MAX: i32 = 720;
+/// The list's width until the user drags the divider.
+pub const LIST_WIDTH_DEFAULT: i32 = 360;
+
+/// A remembered list width, if it is a number; clamped to the allowed range.
+pub fn parse_list_width(value: &str) -> Option<i32> {
+    value
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .map(|w| w.clamp(LIST_WIDTH_MIN, LIST_WIDTH_MAX))
 }
 
 impl PagePrefs {
@@ -30,11 +49,15 @@ impl PagePrefs {
             .and_then(|c| c.value().parse::<i32>().ok())
             .filter(|m| m.abs() <= 14 * 60)
             .unwrap_or(0);
+        let list_width = jar
+            .get(LIST_WIDTH_COOKIE)
+            .and_then(|c| parse_list_width(c.value()));
         if let Some(user) = crate::auth::current_user() {
             return PagePrefs {
                 theme: user.theme,
                 locale: user.locale,
                 tz_offset_minutes,
+                list_width,
             };
         }
         let theme = jar.get(THEME_COOKIE).and_then(|c| Theme::parse(c.value()));
@@ -53,6 +76,7 @@ impl PagePrefs {
             theme,
             locale,
             tz_offset_minutes,
+            list_width,
         }
     }
 
@@ -92,6 +116,10 @@ impl PagePrefs {
                 .get_attribute("data-tz")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
+            list_width: root
+                .get_attribute("data-list-width")
+                .as_deref()
+                .and_then(parse_list_width),
         }
     }
 }
@@ -102,6 +130,7 @@ impl Default for PagePrefs {
             theme: None,
             locale: Locale::En,
             tz_offset_minutes: 0,
+            list_width: None,
         }
     }
 }
@@ -152,4 +181,21 @@ pub fn apply_locale(locale: Locale) {
         let _ = root.set_attribute("lang", locale.as_str());
     }
     let _ = locale;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_remembered_list_width_is_clamped_and_garbage_is_ignored() {
+        assert_eq!(parse_list_width("420"), Some(420));
+        assert_eq!(parse_list_width(" 420 "), Some(420));
+        assert_eq!(parse_list_width("10"), Some(LIST_WIDTH_MIN));
+        assert_eq!(parse_list_width("99999"), Some(LIST_WIDTH_MAX));
+        assert_eq!(parse_list_width("-5"), Some(LIST_WIDTH_MIN));
+        assert_eq!(parse_list_width("wide"), None);
+        assert_eq!(parse_list_width(""), None);
+        assert_eq!(parse_list_width("1e9"), None);
+    }
 }

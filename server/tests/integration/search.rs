@@ -332,3 +332,189 @@ async fn a_long_dialog_opens_at_the_found_message_or_the_first_unread(pool: PgPo
     assert_eq!(few["anchor"], Value::Null);
     assert_eq!(ids_of(&few).last(), Some(&newest));
 }
+
+async fn access_of(pool: &PgPool, email: &str) -> app::auth::Access {
+    let (user, account): (i64, i64) =
+        sqlx::query_as("SELECT id, account_id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(pool)
+            .await
+            .expect("user");
+    let mut conn = pool.acquire().await.expect("connection");
+    app::auth::Access::of_user(
+        &mut conn,
+        app::domain::AccountId(account),
+        app::domain::UserId(user),
+    )
+    .await
+    .expect("rights")
+    .expect("an active user")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn both_ways_of_searching_agree_and_pages_follow_each_other(pool: PgPool) {
+    use app::domain::MessageId;
+    use app::domain::search::SearchQuery;
+    use app::store::search::{Strategy, messages_by};
+
+    let w = world(&pool).await;
+    let acme = &w.acme;
+    let dialogs = [
+        acme.dialog_new,
+        acme.dialog_olga,
+        acme.dialog_admin,
+        acme.dialog_support,
+        acme.dialog_closed,
+    ];
+    let mut expected_admin = Vec::new();
+    for i in 0..130 {
+        let dialog = dialogs[i % dialogs.len()];
+        let id = say(&pool, acme.id, dialog, &format!("накладная номер {i}")).await;
+        expected_admin.push(id);
+        // Words that never match, a deleted match and a system message in between.
+        say(&pool, acme.id, dialog, "просто разговор").await;
+    }
+    let deleted = say(&pool, acme.id, acme.dialog_new, "накладная удалена").await;
+    sqlx::query("UPDATE messages SET deleted_at = now() WHERE id = $1")
+        .bind(deleted)
+        .execute(&pool)
+        .await
+        .expect("delete");
+    sqlx::query(
+        "INSERT INTO messages (account_id, dialog_id, kind, direction, body)
+         VALUES ($1, $2, 'system', 'internal', 'накладная в системе')",
+    )
+    .bind(acme.id)
+    .bind(acme.dialog_new)
+    .execute(&pool)
+    .await
+    .expect("system message");
+    say(&pool, w.other.id, w.other.dialog_new, "накладная чужая").await;
+    expected_admin.reverse();
+
+    let query = SearchQuery::parse("накладн").expect("query");
+    for email in [
+        "admin@acme.test",
+        "olga@acme.test",
+        "vera@acme.test",
+        "pavel@acme.test",
+    ] {
+        let access = access_of(&pool, email).await;
+        let mut conn = pool.acquire().await.expect("connection");
+        let mut before: Option<MessageId> = None;
+        let mut all = Vec::new();
+        loop {
+            let (walked, more) =
+                messages_by(&mut conn, &access, &query, before, 50, Strategy::Walk)
+                    .await
+                    .expect("walk");
+            let (indexed, more_indexed) =
+                messages_by(&mut conn, &access, &query, before, 50, Strategy::Index)
+                    .await
+                    .expect("index");
+            let ids: Vec<i64> = walked.iter().map(|m| m.message_id.0).collect();
+            let ids_indexed: Vec<i64> = indexed.iter().map(|m| m.message_id.0).collect();
+            assert_eq!(ids, ids_indexed, "{email} before {before:?}");
+            assert_eq!(more, more_indexed, "{email}");
+            assert!(ids.len() <= 50);
+            all.extend(ids);
+            if !more {
+                break;
+            }
+            before = walked.last().map(|m| m.message_id);
+        }
+        if email == "admin@acme.test" {
+            assert_eq!(all, expected_admin);
+        } else {
+            // Operators see a part, in the same order and without repeats.
+            assert!(all.iter().all(|id| expected_admin.contains(id)), "{email}");
+            let mut sorted = all.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            sorted.dedup();
+            assert_eq!(sorted, all, "{email}");
+            assert!(all.len() < expected_admin.len(), "{email}");
+        }
+    }
+
+    // Through the server function: pages of 50 in order, clients on the first page only.
+    let app = TestApp::spawn(pool.clone()).await;
+    let session = app.sign_in("admin@acme.test").await;
+    let first = find(&session, "накладн").await;
+    assert_eq!(message_ids(&first), expected_admin[..50].to_vec());
+    assert_eq!(first["more"], true);
+    let last = expected_admin[49].to_string();
+    let (status, second) = session
+        .call("search", &[("query", "накладн"), ("before", &last)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(message_ids(&second), expected_admin[50..100].to_vec());
+    assert!(client_dialogs(&second).is_empty());
+    let (status, body) = session
+        .call(
+            "search",
+            &[("query", "накладн"), ("before", "not-a-number")],
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+
+    // Past `INDEX_CAP` matches the index gives way to the walk, with the same answer.
+    sqlx::query(
+        "INSERT INTO messages (account_id, dialog_id, kind, direction, body)
+         SELECT $1, $2, 'message', 'in', 'накладная копия ' || n FROM generate_series(1, $3) n",
+    )
+    .bind(acme.id)
+    .bind(acme.dialog_support)
+    .bind(app::store::search::INDEX_CAP + 20)
+    .execute(&pool)
+    .await
+    .expect("many matches");
+    let admin = access_of(&pool, "admin@acme.test").await;
+    let mut conn = pool.acquire().await.expect("connection");
+    let mut pages = Vec::new();
+    for how in [Strategy::Walk, Strategy::Index, Strategy::Auto] {
+        let (found, more) = messages_by(&mut conn, &admin, &query, None, 50, how)
+            .await
+            .expect("search");
+        assert!(more);
+        pages.push(found.iter().map(|m| m.message_id.0).collect::<Vec<_>>());
+    }
+    assert_eq!(pages[0], pages[1]);
+    assert_eq!(pages[0], pages[2]);
+    assert_eq!(pages[0].len(), 50);
+    assert!(pages[0][0] > expected_admin[0], "the copies are newest");
+    // Then more talk than `WALK_WINDOW` holds, none of it matching: the newest window has
+    // no page, the index has too many, and the whole walk answers, still the same.
+    sqlx::query(
+        "INSERT INTO messages (account_id, dialog_id, kind, direction, body)
+         SELECT $1, $2, 'message', 'out', 'болтовня ' || n FROM generate_series(1, $3) n",
+    )
+    .bind(acme.id)
+    .bind(acme.dialog_admin)
+    .bind(app::store::search::WALK_WINDOW + 10)
+    .execute(&pool)
+    .await
+    .expect("much talk");
+    sqlx::query("ANALYZE messages")
+        .execute(&pool)
+        .await
+        .expect("statistics");
+    let (found, more) = messages_by(&mut conn, &admin, &query, None, 50, Strategy::Auto)
+        .await
+        .expect("search past the window");
+    assert!(more);
+    assert_eq!(
+        found.iter().map(|m| m.message_id.0).collect::<Vec<_>>(),
+        pages[0]
+    );
+    let (_, more) = messages_by(
+        &mut conn,
+        &admin,
+        &query,
+        Some(MessageId(expected_admin[0] + 1)),
+        50,
+        Strategy::Auto,
+    )
+    .await
+    .expect("search before the copies");
+    assert!(more);
+}

@@ -81,7 +81,11 @@ pub fn InboxPage() -> impl IntoView {
         search,
         pathname,
     });
-    let list_width = RwSignal::new(360);
+    let list_width = RwSignal::new(
+        crate::ui::prefs::PagePrefs::current()
+            .list_width
+            .unwrap_or(crate::ui::prefs::LIST_WIDTH_DEFAULT),
+    );
 
     view! {
         <div class="dlg-app">

@@ -15,6 +15,9 @@ use crate::ui::components::common::StatusBadge;
 use crate::ui::format::{Day, clock, day};
 use crate::ui::prefs::PagePrefs;
 
+/// How near an end of the list (in pixels) scrolling loads the messages beyond it.
+const LOAD_MARGIN: i32 = 300;
+
 #[component]
 pub fn MessageList(
     messages: Vec<MessageView>,
@@ -87,25 +90,42 @@ pub fn MessageList(
         }
         el.set_scroll_top(el.scroll_height());
     });
-    let on_scroll = move |_| {
-        let (Some(ctx), Some(el)) = (ctx, container.get_untracked()) else {
-            return;
-        };
-        let bottom = el.scroll_top() + el.client_height() >= el.scroll_height() - 40;
-        ctx.last_scroll.set_value(Some((el.scroll_top(), bottom)));
-    };
-    let show_later = move |_| {
-        if let Some(ctx) = ctx {
+    // One wider window asked for per drawn list: scrolling on while it loads asks nothing
+    // more (the next list drawn asks again).
+    let asked = StoredValue::new(false);
+    let show_later = move || {
+        if let Some(ctx) = ctx
+            && !asked.get_value()
+        {
+            asked.set_value(true);
             ctx.later.update(|p| *p += 1);
         }
     };
-    let show_earlier = move |_| {
+    let show_earlier = move || {
         let Some(ctx) = ctx else { return };
+        if asked.get_value() {
+            return;
+        }
+        asked.set_value(true);
         if let Some(el) = container.get_untracked() {
             ctx.keep_scroll
                 .set_value(Some(el.scroll_height() - el.scroll_top()));
         }
         ctx.pages.update(|p| *p += 1);
+    };
+    let on_scroll = move |_| {
+        let (Some(ctx), Some(el)) = (ctx, container.get_untracked()) else {
+            return;
+        };
+        let from_bottom = el.scroll_height() - el.scroll_top() - el.client_height();
+        ctx.last_scroll
+            .set_value(Some((el.scroll_top(), from_bottom <= 40)));
+        // Earlier and later messages load as the reader nears either end.
+        if has_earlier && el.scroll_top() < LOAD_MARGIN {
+            show_earlier();
+        } else if has_later && from_bottom < LOAD_MARGIN {
+            show_later();
+        }
     };
 
     // In one history, a line names the dialog each run of messages belongs to.
@@ -184,13 +204,13 @@ pub fn MessageList(
         >
             {others}
             <Show when=move || has_earlier>
-                <button type="button" class="dlg-chat__earlier" on:click=show_earlier>
+                <button type="button" class="dlg-chat__earlier" on:click=move |_| show_earlier()>
                     {move || i18n.t("chat.earlier")}
                 </button>
             </Show>
             {items}
             <Show when=move || has_later>
-                <button type="button" class="dlg-chat__earlier dlg-chat__later" on:click=show_later>
+                <button type="button" class="dlg-chat__earlier dlg-chat__later" on:click=move |_| show_later()>
                     {move || i18n.t("chat.later")}
                 </button>
             </Show>

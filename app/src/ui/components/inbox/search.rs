@@ -5,6 +5,7 @@ use chrono::Utc;
 use leptos::prelude::*;
 
 use crate::api::search::search;
+use crate::domain::MessageId;
 use crate::domain::search::{MIN_QUERY, Marked, SearchHit};
 use crate::i18n::use_i18n;
 use crate::ui::components::common::StatusBadge;
@@ -94,7 +95,7 @@ pub fn SearchBox() -> impl IntoView {
 pub fn SearchResults() -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<SearchState>();
-    let results = Resource::new(move || state.query.get(), search);
+    let results = Resource::new(move || state.query.get(), |q| search(q, None));
     view! {
         <div class="dlg-search__results" aria-live="polite">
             <Transition fallback=move || {
@@ -110,6 +111,7 @@ pub fn SearchResults() -> impl IntoView {
                             let clients = !r.clients.is_empty();
                             let messages = !r.messages.is_empty();
                             let more = r.more;
+                            let last = r.messages.last().and_then(|m| m.message_id);
                             view! {
                                 <ul class="dlg-list__items">
                                     <Show when=move || clients>
@@ -125,7 +127,7 @@ pub fn SearchResults() -> impl IntoView {
                                     </Show>
                                     {r.messages.into_iter().map(|hit| view! { <Hit hit /> }).collect_view()}
                                     <Show when=move || more>
-                                        <li class="dlg-search__more">{move || i18n.t("search.more")}</li>
+                                        <MoreMessages after=last />
                                     </Show>
                                 </ul>
                             }
@@ -140,6 +142,63 @@ pub fn SearchResults() -> impl IntoView {
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// The pages of found messages after the first, loaded one at a time on request.
+#[component]
+fn MoreMessages(
+    /// The last message of the first page.
+    after: Option<MessageId>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = expect_context::<SearchState>();
+    let query = StoredValue::new(state.query.get_untracked());
+    let hits = RwSignal::new(Vec::<SearchHit>::new());
+    let next = RwSignal::new(after);
+    let loading = RwSignal::new(false);
+    let failed = RwSignal::new(None::<String>);
+    let load = move |_| {
+        let Some(before) = next.get_untracked() else {
+            return;
+        };
+        if loading.get_untracked() {
+            return;
+        }
+        loading.set(true);
+        let query = query.get_value();
+        leptos::task::spawn_local(async move {
+            match search(query, Some(before)).await {
+                Ok(page) => {
+                    let last = page.messages.last().and_then(|m| m.message_id);
+                    hits.update(|h| h.extend(page.messages));
+                    next.set(if page.more { last } else { None });
+                    failed.set(None);
+                }
+                Err(err) => failed.set(Some(err.key().to_owned())),
+            }
+            loading.set(false);
+        });
+    };
+    view! {
+        <For each=move || hits.get() key=|hit| hit.message_id let:hit>
+            <Hit hit />
+        </For>
+        {move || {
+            failed.get().map(|key| view! { <li class="dlg-search__more" role="alert">{i18n.t(&key)}</li> })
+        }}
+        <Show when=move || next.get().is_some()>
+            <li class="dlg-search__more">
+                <button
+                    type="button"
+                    class="dlg-button dlg-button--ghost"
+                    disabled=move || loading.get()
+                    on:click=load
+                >
+                    {move || i18n.t("search.show_more")}
+                </button>
+            </li>
+        </Show>
     }
 }
 

@@ -358,9 +358,14 @@ fn push_unread_count(
         );
     }
     access.push_dialog_scope(qb, "d");
-    // In the list's order, so the count walks the same index as the list (active dialogs
-    // only, unless closed ones are asked for) and stops at the cap.
-    qb.push(" ORDER BY d.last_message_at DESC, d.id DESC LIMIT ");
+    if access.role.sees_everything() {
+        // In the list's order, so the count walks the same index as the list (active
+        // dialogs only, unless closed ones are asked for) and stops at the cap. For a user
+        // who sees part of the account the planner may rather start from their own dialogs
+        // and lines, which it can only do unordered.
+        qb.push(" ORDER BY d.last_message_at DESC, d.id DESC");
+    }
+    qb.push(" LIMIT ");
     qb.push_bind(Counters::MAX);
     qb.push(") x)");
 }

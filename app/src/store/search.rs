@@ -45,9 +45,9 @@ pub enum Strategy {
     /// Ask the full-text index for every match, then sort them: quick when matches are
     /// few. Past `INDEX_CAP` matches it walks after all.
     Index,
-    /// The index when the planner expects few matches; otherwise the walk over the newest
-    /// `WALK_WINDOW` messages, and when they hold less than a page, the index, and past
-    /// its cap the whole walk.
+    /// The index when the planner expects few matches. Otherwise the walk: for one word at
+    /// once; for several, for at most `WALK_MS` (common words that seldom meet leave it
+    /// walking every message), then the index, and past its cap the walk without a limit.
     Auto,
 }
 
@@ -55,9 +55,8 @@ pub enum Strategy {
 pub const INDEX_EXPECTED: f64 = 10_000.0;
 /// The most matches the index path reads and sorts; past it the walk is quicker.
 pub const INDEX_CAP: i64 = 10_000;
-/// How many of the newest messages `Strategy::Auto` walks before it asks the index: words
-/// common enough to skip the index fill a page well within them.
-pub const WALK_WINDOW: i64 = 30_000;
+/// How long `Strategy::Auto` lets the walk look for a page of several common words.
+pub const WALK_MS: u32 = 150;
 
 /// The newest `limit` messages older than `before` (all when None) matching every word,
 /// and whether more match.
@@ -89,25 +88,20 @@ pub async fn messages_by(
         Strategy::Auto => {
             if expected_matches(conn, access, &tsquery).await? <= INDEX_EXPECTED {
                 from_index(conn, access, &tsquery, before, limit).await?
-            } else {
-                let newest: Vec<MessageMatch> =
-                    walk(access, tsquery.clone(), before, limit, Some(WALK_WINDOW))
-                        .build_query_as()
-                        .fetch_all(&mut *conn)
-                        .await?;
-                if newest.len() as i64 > limit {
-                    Some(newest)
-                } else {
-                    // Common words that seldom meet: few matches, which the index finds.
-                    from_index(conn, access, &tsquery, before, limit).await?
+            } else if query.words.len() > 1 {
+                match timed_walk(conn, access, &tsquery, before, limit).await? {
+                    Some(rows) => Some(rows),
+                    None => from_index(conn, access, &tsquery, before, limit).await?,
                 }
+            } else {
+                None
             }
         }
     };
     let mut rows = match found {
         Some(rows) => rows,
         None => {
-            walk(access, tsquery, before, limit, None)
+            walk(access, tsquery, before, limit)
                 .build_query_as()
                 .fetch_all(&mut *conn)
                 .await?
@@ -196,39 +190,61 @@ struct Counted {
     hits: i64,
 }
 
-/// The newest-first walk: one page of matches plus one, among the newest `window` messages
-/// (older than `before`) or among all.
+/// The walk, given `WALK_MS`: None when it ran out of time.
+async fn timed_walk(
+    conn: &mut PgConnection,
+    access: &Access,
+    tsquery: &str,
+    before: Option<MessageId>,
+    limit: i64,
+) -> sqlx::Result<Option<Vec<MessageMatch>>> {
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+        .bind(format!("{WALK_MS}ms"))
+        .execute(&mut *tx)
+        .await?;
+    let walked = walk(access, tsquery.to_string(), before, limit)
+        .build_query_as()
+        .fetch_all(&mut *tx)
+        .await;
+    match walked {
+        Ok(rows) => {
+            tx.commit().await?;
+            Ok(Some(rows))
+        }
+        // 57014: cancelled by the time limit.
+        Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("57014") => {
+            tx.rollback().await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The newest-first walk: one page of matches plus one.
 fn walk(
     access: &Access,
     tsquery: String,
     before: Option<MessageId>,
     limit: i64,
-    window: Option<i64>,
 ) -> QueryBuilder<Postgres> {
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT m.id AS message_id, m.dialog_id, d.number, d.status, ch.kind AS channel_kind,
                 c.name AS client_name, m.body, m.created_at
-           FROM (SELECT id, dialog_id, body, created_at, search FROM messages
-                  WHERE account_id = ",
-    );
-    qb.push_bind(access.account_id);
-    if let Some(before) = before {
-        qb.push(" AND id < ");
-        qb.push_bind(before);
-    }
-    if let Some(window) = window {
-        qb.push(" ORDER BY id DESC LIMIT ");
-        qb.push_bind(window);
-    }
-    qb.push(
-        ") m
+           FROM messages m
            JOIN dialogs d ON d.id = m.dialog_id
            JOIN clients c ON c.id = d.client_id
            JOIN channels ch ON ch.id = d.channel_id
-          WHERE m.search @@ to_tsquery('russian', ",
+          WHERE m.account_id = ",
     );
+    qb.push_bind(access.account_id);
+    qb.push(" AND m.search @@ to_tsquery('russian', ");
     qb.push_bind(tsquery);
     qb.push(")");
+    if let Some(before) = before {
+        qb.push(" AND m.id < ");
+        qb.push_bind(before);
+    }
     access.push_dialog_scope(&mut qb, "d");
     qb.push(" ORDER BY m.id DESC LIMIT ");
     qb.push_bind(limit + 1);

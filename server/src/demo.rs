@@ -154,7 +154,7 @@ struct SetupIds {
     groups: [i64; 2],
     lines: [i64; 2],
     channels: [i64; 3],
-    tags: [i64; 5],
+    tags: [i64; TAGS.len()],
 }
 
 /// Row counts of the bulk part.
@@ -311,7 +311,7 @@ async fn write_setup(tx: &mut Tx, plan: &Plan, password_hash: &str) -> Result<Se
     .await
     .context("creating the demo WhatsApp templates")?;
 
-    let mut tags = [0i64; 5];
+    let mut tags = [0i64; TAGS.len()];
     for (i, (name, color)) in TAGS.iter().enumerate() {
         tags[i] = sqlx::query_scalar(
             "INSERT INTO tags (account_id, name, color) VALUES ($1, $2, $3) RETURNING id",
@@ -575,6 +575,28 @@ async fn write_data(tx: &mut Tx, plan: &Plan, ids: &SetupIds) -> Result<Counts> 
         .context("inserting the demo dialogs")?;
     }
 
+    // Dialog tags.
+    {
+        let mut dialog = Vec::new();
+        let mut tag = Vec::new();
+        for (di, d) in plan.dialogs.iter().enumerate() {
+            for t in dialog_tags(di + 1, d) {
+                dialog.push(dialog_ids[di]);
+                tag.push(ids.tags[t]);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO dialog_tags (account_id, dialog_id, tag_id) \
+             SELECT $1, dialog_id, tag_id FROM UNNEST($2::bigint[], $3::bigint[]) AS t(dialog_id, tag_id)",
+        )
+        .bind(account)
+        .bind(dialog)
+        .bind(tag)
+        .execute(&mut **tx)
+        .await
+        .context("tagging the demo dialogs")?;
+    }
+
     // Messages, in id (= time) order.
     {
         let n = stream.len();
@@ -733,19 +755,34 @@ fn line_operator(line: usize) -> usize {
     if line == SALES { ANNA } else { IVAN }
 }
 
-/// Tags as (name, colour); indexes below.
-const TAGS: [(&str, &str); 5] = [
-    ("VIP", "#d4a017"),
-    ("Wholesale", "#2f80ed"),
-    ("Complaint", "#eb5757"),
-    ("Returning", "#27ae60"),
-    ("Lead", "#9b51e0"),
+/// Tags as (name, colour from the UI's palette); indexes below. The first five go on
+/// clients, the last two on dialogs.
+const TAGS: [(&str, &str); 7] = [
+    ("VIP", "#e2a336"),
+    ("Wholesale", "#0090ff"),
+    ("Complaint", "#e5484d"),
+    ("Returning", "#30a46c"),
+    ("Lead", "#6e56cf"),
+    ("Delivery issue", "#12a594"),
+    ("Refund", "#f76b15"),
 ];
 const TAG_VIP: usize = 0;
 const TAG_WHOLESALE: usize = 1;
 const TAG_COMPLAINT: usize = 2;
 const TAG_RETURNING: usize = 3;
 const TAG_LEAD: usize = 4;
+const TAG_DELIVERY: usize = 5;
+const TAG_REFUND: usize = 6;
+
+/// The tags an operator would have put on this dialog (by its number, so the plan's random
+/// draws stay as they are): some delivery questions and some returns.
+fn dialog_tags(number: usize, d: &DialogPlan) -> Vec<usize> {
+    match d.topic {
+        T_DELIVERY if number.is_multiple_of(3) => vec![TAG_DELIVERY],
+        T_RETURNS if number.is_multiple_of(2) => vec![TAG_REFUND],
+        _ => Vec::new(),
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Lang {
@@ -3910,6 +3947,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn some_delivery_and_return_dialogs_carry_tags() {
+        let p = plan();
+        let tagged: Vec<usize> = p
+            .dialogs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| dialog_tags(i + 1, d))
+            .collect();
+        assert!(tagged.contains(&TAG_DELIVERY));
+        assert!(tagged.contains(&TAG_REFUND));
+        assert!(
+            tagged.len() < p.dialogs.len() / 2,
+            "{} tagged",
+            tagged.len()
+        );
     }
 
     #[test]

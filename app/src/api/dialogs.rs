@@ -225,6 +225,7 @@ pub async fn get_dialog(
                 }
             };
             let helpers = store::dialogs::helpers(&mut *conn, &access, id).await?;
+            let tags = store::tags::of_dialog(&mut *conn, access.account_id, id).await?;
             let facts = record.facts();
             let lifecycle = record.state();
             let actor = access.actor(&facts);
@@ -255,6 +256,7 @@ pub async fn get_dialog(
                     single_window,
                     helpers,
                     can_manage_helpers: lifecycle.may_manage_helpers(&actor),
+                    tags,
                 },
                 messages,
                 has_earlier,

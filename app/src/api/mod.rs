@@ -11,3 +11,4 @@ pub mod messages;
 pub mod search;
 pub mod session;
 pub mod settings;
+pub mod tags;

@@ -268,6 +268,23 @@ impl Access {
         self.role.is_admin()
     }
 
+    /// May this user put tags on a dialog and on its client, and take them off (F1)? Anyone
+    /// who sees the dialog: tags sort work, they say nothing to the client.
+    pub fn can_tag(&self, facts: &DialogFacts) -> bool {
+        self.can_view(facts)
+    }
+
+    /// Every user may make a tag while tagging (picking a name nobody used yet).
+    pub fn can_create_tags(&self) -> bool {
+        true
+    }
+
+    /// Renaming, recolouring and deleting tags changes them on every dialog and client of
+    /// the account, so it is for owners and admins (the settings screen).
+    pub fn can_manage_tags(&self) -> bool {
+        self.role.is_admin()
+    }
+
     /// Reports count every dialog of the account, so only those who see everything read
     /// them (owners, admins, supervisors).
     pub fn can_read_reports(&self) -> bool {
@@ -449,6 +466,25 @@ mod tests {
         assert!(!a.can_send(&f));
         a.role = AccountRole::Admin;
         assert!(a.can_send(&f));
+    }
+
+    #[test]
+    fn tagging_follows_sight_and_the_catalogue_is_for_admins() {
+        let reader = operator(&[(1, VIEW)]);
+        assert!(reader.can_tag(&facts(1, DialogStatus::New, None)));
+        assert!(
+            !reader.can_tag(&facts(2, DialogStatus::New, None)),
+            "out of sight"
+        );
+        assert!(!reader.can_tag(&facts(1, DialogStatus::InWork, Some(99))));
+        assert!(reader.can_create_tags());
+        assert!(!reader.can_manage_tags());
+        let mut supervisor = operator(&[]);
+        supervisor.role = AccountRole::Supervisor;
+        assert!(supervisor.can_tag(&facts(7, DialogStatus::InWork, Some(99))));
+        assert!(!supervisor.can_manage_tags());
+        supervisor.role = AccountRole::Admin;
+        assert!(supervisor.can_manage_tags());
     }
 
     #[test]

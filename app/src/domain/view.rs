@@ -203,6 +203,9 @@ pub struct DialogView {
     /// The signed-in user may add and remove them.
     #[serde(default)]
     pub can_manage_helpers: bool,
+    /// The dialog's own tags and its client's (F1), each by name.
+    #[serde(default)]
+    pub tags: crate::domain::tag::DialogTags,
 }
 
 /// A co-assignee or observer of a dialog (D5).

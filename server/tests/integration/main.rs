@@ -29,4 +29,5 @@ mod search;
 mod service;
 mod settings;
 mod start;
+mod tags;
 mod whatsapp;

@@ -15,7 +15,9 @@ use crate::domain::{ChannelId, LineId};
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::ui::components::common::Topbar;
-use crate::ui::components::settings::{ApiTokensSection, CloseReasonsSection, ConnectChannel};
+use crate::ui::components::settings::{
+    ApiTokensSection, CloseReasonsSection, ConnectChannel, TagsSection,
+};
 
 /// What the last change did: a message key, and whether it failed.
 type Outcome = RwSignal<Option<(String, bool)>>;
@@ -99,6 +101,7 @@ pub fn SettingsPage() -> impl IntoView {
                                                     connected=connected_channel
                                                 />
                                                 <CloseReasonsSection />
+                                                <TagsSection />
                                                 <ApiTokensSection />
                                             }
                                         });

@@ -1,10 +1,11 @@
-//! The open dialog's header: client, channel, number, line, assignee, status.
+//! The open dialog's header: client, channel, number, line, assignee, status, and the
+//! dialog's and its client's tags (F1) on a row of their own.
 
 use leptos::prelude::*;
 
 use crate::domain::{DialogStatus, DialogView};
 use crate::i18n::use_i18n;
-use crate::ui::components::chat::DialogActions;
+use crate::ui::components::chat::{DialogActions, TagBar};
 use crate::ui::components::common::{Avatar, StatusBadge};
 use crate::ui::pages::inbox::use_inbox;
 
@@ -23,6 +24,8 @@ pub fn ChatHeader(
     let number = dialog.number.to_string();
     let assignee = dialog.assignee_name.clone();
     let actions_of = dialog.clone();
+    let tags = dialog.tags.clone();
+    let dialog_id = dialog.id;
     let hint = if dialog.status == DialogStatus::ForReview {
         Some("status.hint.for_review")
     } else if dialog.status.is_active() && !dialog.can_send && dialog.actions.is_empty() {
@@ -73,6 +76,7 @@ pub fn ChatHeader(
                 "★"
             </a>
             <StatusBadge status=dialog.status />
+            <TagBar dialog_id tags on_done />
         </header>
         <DialogActions dialog=actions_of on_done />
         {hint.map(|key| view! { <p class="dlg-chat__hint">{move || i18n.t(key)}</p> })}

@@ -34,7 +34,11 @@ pub fn FilterBar() -> impl IntoView {
         navigate.with_value(|n| n(&href, Default::default()));
     };
     let panel = RwSignal::new(false);
-    let options = LocalResource::new(filter_options);
+    // Asked again each time the panel opens: a tag created in a dialog is offered at once.
+    let options = LocalResource::new(move || {
+        panel.track();
+        filter_options()
+    });
 
     // A chip is a link to the same list with one filter switched.
     let chip = move |key: &'static str,

@@ -55,8 +55,10 @@ test('a tag made inline shows as a chip, filters the list, comes off, and a clie
     const chip = page.locator('.dlg-tags .dlg-tag[data-target=dialog]', { hasText: tagName });
     await expect(chip).toBeVisible();
     await expect(page.locator('button.dlg-tags__add')).toBeFocused();
-    const dot = await chip.locator('.dlg-tag-dot').evaluate((e) => getComputedStyle(e).backgroundColor);
-    expect(dot).toBe('rgb(48, 164, 108)');
+    // Polled: the header is drawn again when the live event of this change arrives.
+    await expect
+      .poll(() => chip.locator('.dlg-tag-dot').evaluate((e) => getComputedStyle(e).backgroundColor))
+      .toBe('rgb(48, 164, 108)');
     const tagId = await chip.getAttribute('data-tag');
     expect(tagId).toMatch(/^\d+$/);
     await page.screenshot({ path: `${SHOTS}/tags-light.png` });

@@ -206,7 +206,7 @@ async fn tag_on(
     on: bool,
 ) -> Result<DialogTags, AppError> {
     use crate::domain::ServerEvent;
-    use crate::store::tags::{self, Put};
+    use crate::store::tags::{self, Holder, Put};
     use crate::store::{self, events::NewEvent};
 
     let account = access.account_id;
@@ -217,22 +217,18 @@ async fn tag_on(
     if !access.can_tag(&record.facts()) {
         return Err(AppError::NotFound);
     }
-    let put = |result: Put| match result {
-        Put::TooMany => Err(AppError::validation("tag", "tag.error.item_full")),
-        Put::Added => Ok(true),
-        Put::Already => Ok(false),
+    let holder = match target {
+        TagTarget::Dialog => Holder::Dialog(dialog),
+        TagTarget::Client => Holder::Client(record.client_id),
     };
-    let changed = match (target, on) {
-        (TagTarget::Dialog, true) => put(tags::put_on_dialog(conn, account, dialog, tag).await?)?,
-        (TagTarget::Client, true) => {
-            put(tags::put_on_client(conn, account, record.client_id, tag).await?)?
+    let changed = if on {
+        match tags::put(conn, account, holder, tag).await? {
+            Put::TooMany => return Err(AppError::validation("tag", "tag.error.item_full")),
+            Put::Added => true,
+            Put::Already => false,
         }
-        (TagTarget::Dialog, false) => {
-            tags::remove_from_dialog(&mut *conn, account, dialog, tag).await?
-        }
-        (TagTarget::Client, false) => {
-            tags::remove_from_client(&mut *conn, account, record.client_id, tag).await?
-        }
+    } else {
+        tags::remove(&mut *conn, account, holder, tag).await?
     };
     if changed {
         let touched = match target {

@@ -145,17 +145,9 @@ async fn from_index(
         "WITH hits AS MATERIALIZED (
             SELECT m.id, m.dialog_id, m.body, m.created_at
               FROM messages m JOIN dialogs d ON d.id = m.dialog_id
-             WHERE m.account_id = ",
+             WHERE true",
     );
-    qb.push_bind(access.account_id);
-    qb.push(" AND m.search @@ to_tsquery('russian', ");
-    qb.push_bind(tsquery.to_string());
-    qb.push(")");
-    if let Some(before) = before {
-        qb.push(" AND m.id < ");
-        qb.push_bind(before);
-    }
-    access.push_dialog_scope(&mut qb, "d");
+    push_matching(&mut qb, access, tsquery, before);
     qb.push(" LIMIT ");
     qb.push_bind(INDEX_CAP + 1);
     qb.push(
@@ -235,20 +227,32 @@ fn walk(
            JOIN dialogs d ON d.id = m.dialog_id
            JOIN clients c ON c.id = d.client_id
            JOIN channels ch ON ch.id = d.channel_id
-          WHERE m.account_id = ",
+          WHERE true",
     );
+    push_matching(&mut qb, access, &tsquery, before);
+    qb.push(" ORDER BY m.id DESC LIMIT ");
+    qb.push_bind(limit + 1);
+    qb
+}
+
+/// The conditions on a message `m` of dialog `d`: the account's, matching the words, older
+/// than `before`, in a dialog the user may see.
+fn push_matching(
+    qb: &mut QueryBuilder<Postgres>,
+    access: &Access,
+    tsquery: &str,
+    before: Option<MessageId>,
+) {
+    qb.push(" AND m.account_id = ");
     qb.push_bind(access.account_id);
     qb.push(" AND m.search @@ to_tsquery('russian', ");
-    qb.push_bind(tsquery);
+    qb.push_bind(tsquery.to_string());
     qb.push(")");
     if let Some(before) = before {
         qb.push(" AND m.id < ");
         qb.push_bind(before);
     }
-    access.push_dialog_scope(&mut qb, "d");
-    qb.push(" ORDER BY m.id DESC LIMIT ");
-    qb.push_bind(limit + 1);
-    qb
+    access.push_dialog_scope(qb, "d");
 }
 
 /// The clients whose name, phone, username or email contains the query, most recently

@@ -138,21 +138,47 @@ pub enum Put {
     TooMany,
 }
 
-/// Puts a tag of the account on one of its dialogs. The caller holds the dialog's row lock
-/// (`store::dialogs::find(.., true)`), so the limit holds; the tag must be the account's
-/// (checked with `find` in the same transaction).
-pub async fn put_on_dialog(
+/// What carries tags: a dialog or a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Dialog(DialogId),
+    Client(ClientId),
+}
+
+impl Holder {
+    /// Its link table, the column naming it there, and its id.
+    fn link(self) -> (&'static str, &'static str, i64) {
+        match self {
+            Holder::Dialog(d) => ("dialog_tags", "dialog_id", d.0),
+            Holder::Client(c) => ("client_tags", "client_id", c.0),
+        }
+    }
+}
+
+/// Puts a tag of the account (checked by the caller with `find` in the same transaction) on
+/// one of its dialogs or clients. For a dialog the caller holds its row lock
+/// (`store::dialogs::find(.., true)`); a client's row is locked here. Either way two
+/// operators tagging at once keep `MAX_PER_ITEM`.
+pub async fn put(
     conn: &mut PgConnection,
     account: AccountId,
-    dialog: DialogId,
+    holder: Holder,
     tag: TagId,
 ) -> sqlx::Result<Put> {
-    let (has, count): (bool, i64) = sqlx::query_as(
+    let (table, column, id) = holder.link();
+    if let Holder::Client(client) = holder {
+        sqlx::query("SELECT 1 FROM clients WHERE account_id = $1 AND id = $2 FOR UPDATE")
+            .bind(account)
+            .bind(client)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let (has, count): (bool, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT coalesce(bool_or(tag_id = $3), false), count(*)
-           FROM dialog_tags WHERE account_id = $1 AND dialog_id = $2",
-    )
+           FROM {table} WHERE account_id = $1 AND {column} = $2"
+    )))
     .bind(account)
-    .bind(dialog)
+    .bind(id)
     .bind(tag)
     .fetch_one(&mut *conn)
     .await?;
@@ -162,12 +188,12 @@ pub async fn put_on_dialog(
     if count >= MAX_PER_ITEM {
         return Ok(Put::TooMany);
     }
-    let done = sqlx::query(
-        "INSERT INTO dialog_tags (account_id, dialog_id, tag_id) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING",
-    )
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {table} (account_id, {column}, tag_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING"
+    )))
     .bind(account)
-    .bind(dialog)
+    .bind(id)
     .bind(tag)
     .execute(conn)
     .await?;
@@ -178,80 +204,19 @@ pub async fn put_on_dialog(
     })
 }
 
-/// Takes a tag off a dialog; false when it did not carry it.
-pub async fn remove_from_dialog(
+/// Takes a tag off a dialog or client; false when it did not carry it.
+pub async fn remove(
     db: impl PgExecutor<'_>,
     account: AccountId,
-    dialog: DialogId,
+    holder: Holder,
     tag: TagId,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "DELETE FROM dialog_tags WHERE account_id = $1 AND dialog_id = $2 AND tag_id = $3",
-    )
+    let (table, column, id) = holder.link();
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {table} WHERE account_id = $1 AND {column} = $2 AND tag_id = $3"
+    )))
     .bind(account)
-    .bind(dialog)
-    .bind(tag)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Puts a tag of the account on one of its clients. The client's row is locked for the
-/// transaction, so two operators tagging the same client keep the limit.
-pub async fn put_on_client(
-    conn: &mut PgConnection,
-    account: AccountId,
-    client: ClientId,
-    tag: TagId,
-) -> sqlx::Result<Put> {
-    sqlx::query("SELECT 1 FROM clients WHERE account_id = $1 AND id = $2 FOR UPDATE")
-        .bind(account)
-        .bind(client)
-        .execute(&mut *conn)
-        .await?;
-    let (has, count): (bool, i64) = sqlx::query_as(
-        "SELECT coalesce(bool_or(tag_id = $3), false), count(*)
-           FROM client_tags WHERE account_id = $1 AND client_id = $2",
-    )
-    .bind(account)
-    .bind(client)
-    .bind(tag)
-    .fetch_one(&mut *conn)
-    .await?;
-    if has {
-        return Ok(Put::Already);
-    }
-    if count >= MAX_PER_ITEM {
-        return Ok(Put::TooMany);
-    }
-    let done = sqlx::query(
-        "INSERT INTO client_tags (account_id, client_id, tag_id) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(account)
-    .bind(client)
-    .bind(tag)
-    .execute(conn)
-    .await?;
-    Ok(if done.rows_affected() == 1 {
-        Put::Added
-    } else {
-        Put::Already
-    })
-}
-
-/// Takes a tag off a client; false when they did not carry it.
-pub async fn remove_from_client(
-    db: impl PgExecutor<'_>,
-    account: AccountId,
-    client: ClientId,
-    tag: TagId,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "DELETE FROM client_tags WHERE account_id = $1 AND client_id = $2 AND tag_id = $3",
-    )
-    .bind(account)
-    .bind(client)
+    .bind(id)
     .bind(tag)
     .execute(db)
     .await?;

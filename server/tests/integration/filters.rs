@@ -15,21 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use sqlx::PgPool;
 
-use crate::common::{TestApp, ids, world};
-
-async fn access_of(pool: &PgPool, email: &str) -> Access {
-    let (user, account): (i64, i64) =
-        sqlx::query_as("SELECT id, account_id FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_one(pool)
-            .await
-            .expect("user");
-    let mut conn = pool.acquire().await.expect("connection");
-    Access::of_user(&mut conn, AccountId(account), UserId(user))
-        .await
-        .expect("rights")
-        .expect("an active user")
-}
+use crate::common::{TestApp, access_of, ids, world};
 
 /// Forty more dialogs of Acme, spread over every value a filter looks at: statuses, lines,
 /// channels, assignees, tags, days of last activity, waiting times, and the admin's pins

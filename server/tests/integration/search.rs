@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use crate::common::{Session, TestApp, world};
+use crate::common::{Session, TestApp, access_of, world};
 
 async fn say(pool: &PgPool, account: i64, dialog: i64, body: &str) -> i64 {
     sqlx::query_scalar(
@@ -331,24 +331,6 @@ async fn a_long_dialog_opens_at_the_found_message_or_the_first_unread(pool: PgPo
     let (_, few) = admin.call("get_dialog", &[("id", &d)]).await;
     assert_eq!(few["anchor"], Value::Null);
     assert_eq!(ids_of(&few).last(), Some(&newest));
-}
-
-async fn access_of(pool: &PgPool, email: &str) -> app::auth::Access {
-    let (user, account): (i64, i64) =
-        sqlx::query_as("SELECT id, account_id FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_one(pool)
-            .await
-            .expect("user");
-    let mut conn = pool.acquire().await.expect("connection");
-    app::auth::Access::of_user(
-        &mut conn,
-        app::domain::AccountId(account),
-        app::domain::UserId(user),
-    )
-    .await
-    .expect("rights")
-    .expect("an active user")
 }
 
 #[sqlx::test(migrations = "../migrations")]

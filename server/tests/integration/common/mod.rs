@@ -531,3 +531,22 @@ impl TestApp {
         panic!("{sql}: wanted {want}, still {got} after 20 s")
     }
 }
+
+/// The rights of the user with this email, as the server loads them.
+pub async fn access_of(pool: &PgPool, email: &str) -> app::auth::Access {
+    let (user, account): (i64, i64) =
+        sqlx::query_as("SELECT id, account_id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(pool)
+            .await
+            .expect("user");
+    let mut conn = pool.acquire().await.expect("connection");
+    app::auth::Access::of_user(
+        &mut conn,
+        app::domain::AccountId(account),
+        app::domain::UserId(user),
+    )
+    .await
+    .expect("rights")
+    .expect("an active user")
+}

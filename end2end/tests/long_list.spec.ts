@@ -139,5 +139,35 @@ test('a dialog of twenty thousand messages opens at the first unread and loads l
   await later.click();
   await expect.poll(() => messages.locator('.dlg-msg').count()).toBeGreaterThan(before);
   await page.screenshot({ path: `${SHOTS}/long-dialog-dark.png` });
+
+  // Scrolled on, the window grows a few pages and then moves along: any message can be
+  // reached, the page holds a few hundred, and the message at the edge stays in view.
+  const numbers = () =>
+    messages.evaluate((el) =>
+      Array.from(el.querySelectorAll('.dlg-msg__body')).map((b) =>
+        Number(/^Message number (\d+)$/.exec((b.textContent ?? '').trim())?.[1] ?? 0),
+      ).filter((n) => n > 0),
+    );
+  const highest = async () => Math.max(...(await numbers()));
+  const lowest = async () => Math.min(...(await numbers()));
+  const body = (n: number) =>
+    messages.locator('.dlg-msg__body', { hasText: new RegExp(`^\\s*Message number ${n}\\s*$`) });
+  let loads = 0;
+  while ((await highest()) < 2_600 && loads < 30) {
+    const edge = await highest();
+    await messages.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await expect.poll(highest).toBeGreaterThan(edge);
+    await expect(body(edge)).toBeInViewport();
+    expect(await messages.locator('.dlg-msg').count()).toBeLessThanOrEqual(1_000);
+    loads += 1;
+  }
+  expect(await highest()).toBeGreaterThanOrEqual(2_600);
+  // Only the message it opened at is marked as found, never an edge the window moved to.
+  expect(await messages.locator('.dlg-msg--found').count()).toBe(0);
+  // And back: earlier messages come again above, the edge staying in view.
+  const low = await lowest();
+  await messages.evaluate((el) => el.scrollTo(0, 0));
+  await expect.poll(lowest).toBeLessThan(low);
+  await expect(body(low)).toBeInViewport();
   await context.close();
 });

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::realtime::use_realtime;
 use crate::ui::components::chat::{
-    ChatContext, ChatHeader, ForwardModal, MessageList, MessageMenu, SelectionBar,
+    ChatContext, ChatHeader, ForwardModal, MessageList, MessageMenu, MessageWindow, SelectionBar,
 };
 use crate::ui::components::composer::{Composer, TemplateBar};
 use crate::ui::pages::NotFoundPane;
@@ -42,18 +42,11 @@ pub fn ChatPage() -> impl IntoView {
             .map(MessageId)
     });
     let detail = Resource::new(
-        move || {
-            (
-                id.get(),
-                version.get(),
-                chat.pages.get(),
-                chat.later.get(),
-                at.get(),
-            )
-        },
-        move |(id, _, pages, later, at)| async move {
-            // Once open, a long dialog keeps the window it opened with.
-            let at = at.or_else(|| {
+        move || (id.get(), version.get(), chat.window.get(), at.get()),
+        move |(id, _, window, at)| async move {
+            // Once open, a long dialog keeps the window it opened with, until the reader
+            // scrolls it elsewhere.
+            let at = window.around.or(at).or_else(|| {
                 chat.anchor
                     .get_value()
                     .filter(|(dialog, _)| Some(*dialog) == id)
@@ -63,9 +56,9 @@ pub fn ChatPage() -> impl IntoView {
                 Some(id) => {
                     get_dialog(
                         id,
-                        (pages > 0).then_some(pages),
+                        (window.earlier > 0).then_some(window.earlier),
                         at,
-                        (later > 0).then_some(later),
+                        (window.later > 0).then_some(window.later),
                     )
                     .await
                 }
@@ -118,11 +111,9 @@ pub fn ChatPage() -> impl IntoView {
         chat.anchor.set_value(None);
         chat.anchored.set_value(None);
         chat.last_scroll.set_value(None);
-        if chat.pages.get_untracked() != 0 {
-            chat.pages.set(0);
-        }
-        if chat.later.get_untracked() != 0 {
-            chat.later.set(0);
+        chat.keep_at.set_value(None);
+        if chat.window.get_untracked() != MessageWindow::default() {
+            chat.window.set(MessageWindow::default());
         }
     });
 
@@ -246,6 +237,10 @@ pub fn ChatPage() -> impl IntoView {
                                 has_earlier=d.has_earlier
                                 has_later=d.has_later
                                 anchor=d.anchor
+                                found=chat
+                                    .window
+                                    .try_with_untracked(|w| w.around.is_none())
+                                    .unwrap_or(true)
                                 other_dialogs=d.other_dialogs
                                 current=d.dialog.clone()
                                 pending=send.input().into()

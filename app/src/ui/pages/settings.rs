@@ -58,10 +58,10 @@ pub fn SettingsPage() -> impl IntoView {
                     }}
                 </p>
                 <Suspense fallback=move || view! { <p>{move || i18n.t("settings.loading")}</p> }>
-                    {move || {
-                        settings
-                            .get()
-                            .map(|result| match result {
+                    // Awaited, not read: the server renders the sections once, when the
+                    // settings are in (a read would build them again and drop the first).
+                    {move || Suspend::new(async move {
+                        match settings.await {
                                 Ok(view) => {
                                     let lines = view.lines.clone();
                                     let rows = view
@@ -123,8 +123,8 @@ pub fn SettingsPage() -> impl IntoView {
                                     view! { <p class="dlg-settings__error">{i18n.t(&key)}</p> }
                                         .into_any()
                                 }
-                            })
-                    }}
+                        }
+                    })}
                 </Suspense>
             </main>
         </div>

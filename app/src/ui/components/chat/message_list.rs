@@ -28,6 +28,10 @@ pub fn MessageList(
     /// The message the window opened at, brought into view once.
     #[prop(optional_no_strip)]
     anchor: Option<MessageId>,
+    /// Whether the anchor is a found or first unread message (marked and brought into
+    /// view), rather than where the reader moved the window to.
+    #[prop(default = true)]
+    found: bool,
     /// The client's other dialogs: expandable at the top (D7), or, in single-window mode
     /// (D8), the dialogs whose messages the history shows.
     #[prop(optional)]
@@ -43,6 +47,17 @@ pub fn MessageList(
     let now = Utc::now();
     let container = NodeRef::<leptos::html::Div>::new();
     let single_window = current.single_window;
+    // The list's element while this list is drawn; `None` once it was replaced (a frame or
+    // a scroll event may still arrive after the next list took its place).
+    let element = move || container.try_get_untracked().flatten();
+    let first_id = messages.first().map(|m| m.id);
+    let last_id = messages.last().map(|m| m.id);
+    // Where a message is, from the list's visible top edge.
+    let offset_of = move |id: MessageId| -> Option<i32> {
+        let el = element()?;
+        let target = drawn_message(&el, id)?;
+        Some(target.offset_top() - el.scroll_top())
+    };
 
     // Newest at the bottom, in view; where the reader was when earlier messages were
     // drawn above.
@@ -55,6 +70,14 @@ pub fn MessageList(
             el.set_scroll_top(el.scroll_height() - from_bottom);
             return;
         }
+        // The window moved: the message at its edge stays where the reader saw it.
+        if let Some((id, offset)) =
+            ctx.and_then(|c| c.keep_at.try_update_value(Option::take).flatten())
+            && let Some(target) = drawn_message(&el, id)
+        {
+            el.set_scroll_top(target.offset_top() - offset);
+            return;
+        }
         // A long dialog's window: its anchor comes into view once (after the new list is in
         // the page); after that the list stays where the reader left it (at the bottom when
         // they were there).
@@ -62,17 +85,10 @@ pub fn MessageList(
             if ctx.anchored.get_value() != Some(anchor) {
                 ctx.anchored.set_value(Some(anchor));
                 request_animation_frame(move || {
-                    let Some(el) = container.get_untracked() else {
+                    let Some(el) = element() else {
                         return;
                     };
-                    let Some(target) = el
-                        .query_selector(&format!("[data-message-id=\"{}\"]", anchor.0))
-                        .ok()
-                        .flatten()
-                        .and_then(|t| {
-                            wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok()
-                        })
-                    else {
+                    let Some(target) = drawn_message(&el, anchor) else {
                         return;
                     };
                     // The list is positioned, so a message's offset is within it.
@@ -93,28 +109,47 @@ pub fn MessageList(
     // One wider window asked for per drawn list: scrolling on while it loads asks nothing
     // more (the next list drawn asks again).
     let asked = StoredValue::new(false);
-    let show_later = move || {
-        if let Some(ctx) = ctx
-            && !asked.get_value()
-        {
-            asked.set_value(true);
-            ctx.later.update(|p| *p += 1);
-        }
+    // Moving the window keeps the message at its edge in place, and does not mark it.
+    let keep = move |ctx: ChatContext, edge: MessageId| {
+        ctx.keep_at
+            .set_value(offset_of(edge).map(|offset| (edge, offset)));
+        ctx.anchored.set_value(Some(edge));
     };
-    let show_earlier = move || {
-        let Some(ctx) = ctx else { return };
-        if asked.get_value() {
+    let show_later = move || {
+        let (Some(ctx), Some(last)) = (ctx, last_id) else {
+            return;
+        };
+        if asked.try_get_value() != Some(false) {
             return;
         }
         asked.set_value(true);
-        if let Some(el) = container.get_untracked() {
+        let now = ctx.window.get_untracked();
+        let next = now.later(last);
+        if next.moves_from(now) {
+            keep(ctx, last);
+        }
+        ctx.window.set(next);
+    };
+    let show_earlier = move || {
+        let (Some(ctx), Some(first)) = (ctx, first_id) else {
+            return;
+        };
+        if asked.try_get_value() != Some(false) {
+            return;
+        }
+        asked.set_value(true);
+        let now = ctx.window.get_untracked();
+        let next = now.earlier(first);
+        if next.moves_from(now) {
+            keep(ctx, first);
+        } else if let Some(el) = element() {
             ctx.keep_scroll
                 .set_value(Some(el.scroll_height() - el.scroll_top()));
         }
-        ctx.pages.update(|p| *p += 1);
+        ctx.window.set(next);
     };
     let on_scroll = move |_| {
-        let (Some(ctx), Some(el)) = (ctx, container.get_untracked()) else {
+        let (Some(ctx), Some(el)) = (ctx, element()) else {
             return;
         };
         let from_bottom = el.scroll_height() - el.scroll_top() - el.client_height();
@@ -179,7 +214,7 @@ pub fn MessageList(
                 }
             });
             last_day = Some(this_day);
-            let found = anchor == Some(m.id);
+            let found = found && anchor == Some(m.id);
             view! {
                 {dialog_line}
                 {separator}
@@ -672,4 +707,13 @@ fn OtherDialogs(dialogs: Vec<OtherDialog>) -> impl IntoView {
             <ul class="dlg-others__list">{items}</ul>
         </details>
     }
+}
+
+/// The element of message `id` in the list `list`, if drawn.
+fn drawn_message(list: &web_sys::HtmlDivElement, id: MessageId) -> Option<web_sys::HtmlElement> {
+    let found = list
+        .query_selector(&format!("[data-message-id=\"{}\"]", id.0))
+        .ok()
+        .flatten()?;
+    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(found).ok()
 }

@@ -18,6 +18,63 @@ use crate::ui::components::common::close_on_escape;
 /// its "⋯" button).
 pub type OpenMenu = (MessageView, Option<(i32, i32)>);
 
+/// Which messages of the open dialog are loaded. A dialog opens with its newest messages,
+/// or around its first unread or a found message; scrolling first widens that by pages and
+/// then moves it (`around` a message at the loaded part's edge), so any message of a long
+/// dialog can be reached while the page holds a few hundred.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MessageWindow {
+    /// The message the window was moved to; `None` while it is where the dialog opened.
+    pub around: Option<MessageId>,
+    /// Pages of earlier messages added to it.
+    pub earlier: u32,
+    /// Pages of later messages added to it.
+    pub later: u32,
+}
+
+impl MessageWindow {
+    /// Pages a window grows by before it moves instead.
+    pub const GROW: u32 = 3;
+
+    /// The window one page earlier: grown, or moved to `first` (the oldest message loaded)
+    /// once it is `GROW` pages wide.
+    pub fn earlier(self, first: MessageId) -> MessageWindow {
+        if self.earlier < Self::GROW {
+            MessageWindow {
+                earlier: self.earlier + 1,
+                ..self
+            }
+        } else {
+            MessageWindow {
+                around: Some(first),
+                earlier: 2,
+                later: 1,
+            }
+        }
+    }
+
+    /// The window one page later: grown, or moved to `last` (the newest message loaded).
+    pub fn later(self, last: MessageId) -> MessageWindow {
+        if self.later < Self::GROW {
+            MessageWindow {
+                later: self.later + 1,
+                ..self
+            }
+        } else {
+            MessageWindow {
+                around: Some(last),
+                earlier: 1,
+                later: 2,
+            }
+        }
+    }
+
+    /// Whether this window moves (rather than grows) the list.
+    pub fn moves_from(self, before: MessageWindow) -> bool {
+        self.around != before.around
+    }
+}
+
 /// What the open chat shares between its messages and its composer.
 #[derive(Clone, Copy)]
 pub struct ChatContext {
@@ -39,12 +96,12 @@ pub struct ChatContext {
     pub current: RwSignal<Option<DialogId>>,
     /// The messages picked to pass for review (D8); None when not selecting.
     pub selected: RwSignal<Option<Vec<MessageId>>>,
-    /// How many pages of earlier messages the reader asked for.
-    pub pages: RwSignal<u32>,
+    /// The part of the dialog loaded: grown and moved as the reader scrolls.
+    pub window: RwSignal<MessageWindow>,
     /// The distance from the list's bottom to keep when earlier messages are drawn above.
     pub keep_scroll: StoredValue<Option<i32>>,
-    /// How many pages of later messages the reader asked for (a long dialog's window).
-    pub later: RwSignal<u32>,
+    /// A message and its distance from the list's top edge to keep when the window moved.
+    pub keep_at: StoredValue<Option<(MessageId, i32)>>,
     /// The message a long dialog's window opened at, kept while the dialog stays open.
     pub anchor: StoredValue<Option<(DialogId, MessageId)>>,
     /// The anchor the list was scrolled to already (it is scrolled to once).
@@ -79,9 +136,9 @@ impl ChatContext {
             action_form: RwSignal::new(None),
             current: RwSignal::new(None),
             selected: RwSignal::new(None),
-            pages: RwSignal::new(0),
+            window: RwSignal::new(MessageWindow::default()),
             keep_scroll: StoredValue::new(None),
-            later: RwSignal::new(0),
+            keep_at: StoredValue::new(None),
             anchor: StoredValue::new(None),
             anchored: StoredValue::new(None),
             last_scroll: StoredValue::new(None),
@@ -547,5 +604,48 @@ pub fn ForwardModal(current: DialogId) -> impl IntoView {
                 </div>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_grows_a_few_pages_and_then_moves_to_its_edge() {
+        let mut w = MessageWindow::default();
+        for page in 1..=MessageWindow::GROW {
+            let next = w.earlier(MessageId(500));
+            assert!(!next.moves_from(w));
+            assert_eq!(next.earlier, page);
+            w = next;
+        }
+        let moved = w.earlier(MessageId(500));
+        assert!(moved.moves_from(w));
+        assert_eq!(moved.around, Some(MessageId(500)));
+        // Moved again further back: around the new edge.
+        let mut w = moved;
+        while !w.earlier(MessageId(100)).moves_from(w) {
+            w = w.earlier(MessageId(100));
+        }
+        assert_eq!(w.earlier(MessageId(100)).around, Some(MessageId(100)));
+    }
+
+    #[test]
+    fn later_pages_grow_and_move_the_same_way() {
+        let mut w = MessageWindow {
+            around: Some(MessageId(7)),
+            ..MessageWindow::default()
+        };
+        for _ in 0..MessageWindow::GROW {
+            w = w.later(MessageId(900));
+            assert_eq!(w.around, Some(MessageId(7)));
+        }
+        let moved = w.later(MessageId(900));
+        assert_eq!(moved.around, Some(MessageId(900)));
+        assert!(
+            moved.later > moved.earlier,
+            "more room ahead, where the reader goes"
+        );
     }
 }

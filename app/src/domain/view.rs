@@ -150,10 +150,11 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// The largest count reported; more shows as "999+".
-    pub const MAX: i64 = 1_000;
+    /// The largest count reported; more shows as "99+" (a badge past a hundred says "a lot"
+    /// whatever the number, and a count stops sooner).
+    pub const MAX: i64 = 100;
 
-    /// A count as shown: "999+" past the largest one reported.
+    /// A count as shown: "99+" past the largest one reported.
     pub fn label(n: i64) -> String {
         if n >= Counters::MAX {
             format!("{}+", Counters::MAX - 1)

@@ -329,8 +329,13 @@ pub async fn rows_among(
         .collect())
 }
 
-/// `(SELECT count(*) …)` of the dialogs through `filter` with something unread for this
-/// user, stopping at `Counters::MAX`.
+/// `(SELECT count(*) …)` of the open dialogs through `filter` with something unread for
+/// this user, stopping at `Counters::MAX`.
+///
+/// Closed dialogs are never counted, even when the list shows them: nothing new arrives in
+/// a closed dialog (the client's next message starts a new one, and what a blocked client
+/// writes is kept closed and counted nowhere, C6), so a counter says how many open dialogs
+/// wait to be read rather than how much history this user never opened.
 fn push_unread_count(
     qb: &mut QueryBuilder<Postgres>,
     access: &Access,
@@ -340,6 +345,7 @@ fn push_unread_count(
 ) {
     let unread = DialogFilter {
         unread: true,
+        closed: false,
         ..filter.clone()
     };
     qb.push(
@@ -349,20 +355,10 @@ fn push_unread_count(
     qb.push_bind(access.user_id);
     qb.push(" WHERE true");
     push_filter(qb, access, &unread, tz_offset_minutes, now, TagScan::Test);
-    if unread.statuses().contains(&DialogStatus::Closed) {
-        // What a blocked client writes lands in a closed dialog and is counted nowhere (C6).
-        // Looked up per row by key (a scalar subquery), not by hashing every blocked client.
-        qb.push(
-            " AND NOT (d.status = 'closed'
-                       AND coalesce((SELECT c.blocked FROM clients c WHERE c.id = d.client_id), false))",
-        );
-    }
     access.push_dialog_scope(qb, "d");
     if access.role.sees_everything() {
-        // In the list's order, so the count walks the same index as the list (active
-        // dialogs only, unless closed ones are asked for) and stops at the cap. For a user
-        // who sees part of the account the planner may rather start from their own dialogs
-        // and lines, which it can only do unordered.
+        // In the list's order, so the count walks the index of open dialogs and stops at
+        // the cap.
         qb.push(" ORDER BY d.last_message_at DESC, d.id DESC");
     }
     qb.push(" LIMIT ");

@@ -334,10 +334,12 @@ async fn the_sql_filter_and_the_rust_rule_agree_for_every_filter_and_user(pool: 
                         unread: true,
                         ..filter.with_section(section)
                     };
+                    // Open dialogs only, whether or not the list shows closed ones.
                     let want = all
                         .iter()
                         .filter(|(_, facts, scope, blocked_closed)| {
                             !blocked_closed
+                                && facts.status != DialogStatus::Closed
                                 && access.can_view(scope)
                                 && f.matches(facts, access.user_id, now, tz)
                         })

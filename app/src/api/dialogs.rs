@@ -7,8 +7,13 @@ use crate::domain::{
 };
 use crate::error::AppError;
 
-/// The newest messages shown when a dialog opens.
-pub const OPEN_MESSAGES: i64 = 200;
+/// The messages shown each side of the message a dialog opens at (a found one, or the first
+/// unread); a dialog opened at its end shows twice as many of its newest. Few, so the first
+/// paint is quick: scrolling loads more at once.
+pub const OPEN_HALF: i64 = 50;
+
+/// The messages one more page adds to either side of an open dialog.
+pub const PAGE_MESSAGES: i64 = 100;
 
 /// The most extra pages of earlier messages one request takes.
 pub const MAX_PAGES: u32 = 20;
@@ -137,7 +142,7 @@ pub async fn filter_options() -> Result<crate::domain::filter::FilterOptions, Ap
 /// both `NotFound`.
 ///
 /// A long dialog opens as a window: around `at` (a found message) when given and part of
-/// this history, else at the first unread message when more than half a page is unread;
+/// this history, else at the first unread message when more than `OPEN_HALF` are unread;
 /// `pages` and `later` widen the window back and forth.
 #[server(endpoint = "get_dialog")]
 pub async fn get_dialog(
@@ -194,7 +199,7 @@ pub async fn get_dialog(
                         access.account_id,
                         id,
                         access.user_id,
-                        OPEN_MESSAGES / 2,
+                        OPEN_HALF,
                     )
                     .await?
                 }
@@ -206,8 +211,8 @@ pub async fn get_dialog(
                         access.account_id,
                         &ids,
                         anchor,
-                        OPEN_MESSAGES / 2 * (1 + pages),
-                        OPEN_MESSAGES / 2 * (1 + later),
+                        OPEN_HALF + PAGE_MESSAGES * pages,
+                        OPEN_HALF + PAGE_MESSAGES * later,
                         record.hide_system,
                     )
                     .await?
@@ -217,7 +222,7 @@ pub async fn get_dialog(
                         &mut *conn,
                         access.account_id,
                         &ids,
-                        OPEN_MESSAGES * (1 + pages),
+                        2 * OPEN_HALF + PAGE_MESSAGES * pages,
                         record.hide_system,
                     )
                     .await?;

@@ -245,15 +245,15 @@ async fn a_long_dialog_opens_at_the_found_message_or_the_first_unread(pool: PgPo
     let admin = app.sign_in("admin@acme.test").await;
     let d = dialog.to_string();
 
-    // At a found message: half a page each side, more of either side on request.
+    // At a found message: a few each side, a page more of either side on request.
     let at = first + 300;
     let (status, detail) = admin
         .call("get_dialog", &[("id", &d), ("at", &at.to_string())])
         .await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     let ids = ids_of(&detail);
-    assert_eq!(ids.len(), 201, "100 before, the message, 100 after");
-    assert_eq!(ids[100], at);
+    assert_eq!(ids.len(), 101, "50 before, the message, 50 after");
+    assert_eq!(ids[50], at);
     assert!(ids.windows(2).all(|p| p[0] < p[1]), "oldest first");
     assert_eq!(detail["anchor"], at);
     assert_eq!(detail["has_earlier"], true);
@@ -270,8 +270,8 @@ async fn a_long_dialog_opens_at_the_found_message_or_the_first_unread(pool: PgPo
         )
         .await;
     let ids = ids_of(&wider);
-    assert_eq!(ids.len(), 401);
-    assert_eq!(ids[200], at);
+    assert_eq!(ids.len(), 301, "a page of 100 more each side");
+    assert_eq!(ids[150], at);
     // Near the end the window reaches the newest message.
     let (_, end) = admin
         .call(
@@ -320,7 +320,7 @@ async fn a_long_dialog_opens_at_the_found_message_or_the_first_unread(pool: PgPo
     let (_, unread) = admin.call("get_dialog", &[("id", &d)]).await;
     assert_eq!(unread["anchor"], first + 400);
     assert_eq!(unread["has_later"], true);
-    assert_eq!(ids_of(&unread)[100], first + 400);
+    assert_eq!(ids_of(&unread)[50], first + 400);
     // A few unread messages fit the newest page: no window.
     sqlx::query("UPDATE dialog_user_state SET read_message_id = $1 WHERE dialog_id = $2")
         .bind(newest - 10)

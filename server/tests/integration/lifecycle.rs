@@ -1009,7 +1009,7 @@ async fn single_window_shows_one_history_and_passes_selected_messages(pool: PgPo
     assert_eq!(message_ids(&paged), message_ids(&detail));
     assert_eq!(paged["has_earlier"], false);
     let short = message_ids(&detail).len();
-    // A long history opens with its newest 200; one page more brings the next 200.
+    // A long history opens with its newest 100; each page more brings the next 100.
     sqlx::query(
         "INSERT INTO messages (account_id, dialog_id, kind, direction, body)
          SELECT account_id, id, 'note', 'internal', 'note ' || n
@@ -1023,9 +1023,16 @@ async fn single_window_shows_one_history_and_passes_selected_messages(pool: PgPo
         .call("get_dialog", &[("id", &second.to_string())])
         .await;
     assert_eq!(detail["has_earlier"], true);
-    assert_eq!(message_ids(&detail).len(), 200);
+    assert_eq!(message_ids(&detail).len(), 100);
     let (_, paged) = olga
         .call("get_dialog", &[("id", &second.to_string()), ("pages", "1")])
+        .await;
+    assert_eq!(message_ids(&paged).len(), 200);
+    assert_eq!(paged["has_earlier"], true);
+    assert!(message_ids(&paged).ends_with(&message_ids(&detail)));
+    assert!(short <= 100, "{short}");
+    let (_, paged) = olga
+        .call("get_dialog", &[("id", &second.to_string()), ("pages", "3")])
         .await;
     let more = message_ids(&paged);
     assert_eq!(more.len(), 300 + short);

@@ -115,8 +115,10 @@ pub fn MessageList(
             .set_value(offset_of(edge).map(|offset| (edge, offset)));
         ctx.anchored.set_value(Some(edge));
     };
-    let show_later = move || {
-        let (Some(ctx), Some(last)) = (ctx, last_id) else {
+    // Earlier (`true`) or later messages: the window grows, or moves to the edge.
+    let load_beyond = move |earlier: bool| {
+        let edge = if earlier { first_id } else { last_id };
+        let (Some(ctx), Some(edge)) = (ctx, edge) else {
             return;
         };
         if asked.try_get_value() != Some(false) {
@@ -124,25 +126,15 @@ pub fn MessageList(
         }
         asked.set_value(true);
         let now = ctx.window.get_untracked();
-        let next = now.later(last);
-        if next.moves_from(now) {
-            keep(ctx, last);
-        }
-        ctx.window.set(next);
-    };
-    let show_earlier = move || {
-        let (Some(ctx), Some(first)) = (ctx, first_id) else {
-            return;
+        let next = if earlier {
+            now.earlier(edge)
+        } else {
+            now.later(edge)
         };
-        if asked.try_get_value() != Some(false) {
-            return;
-        }
-        asked.set_value(true);
-        let now = ctx.window.get_untracked();
-        let next = now.earlier(first);
         if next.moves_from(now) {
-            keep(ctx, first);
-        } else if let Some(el) = element() {
+            keep(ctx, edge);
+        } else if earlier && let Some(el) = element() {
+            // Drawn above: the reader stays as far from the bottom as they were.
             ctx.keep_scroll
                 .set_value(Some(el.scroll_height() - el.scroll_top()));
         }
@@ -157,9 +149,9 @@ pub fn MessageList(
             .set_value(Some((el.scroll_top(), from_bottom <= 40)));
         // Earlier and later messages load as the reader nears either end.
         if has_earlier && el.scroll_top() < LOAD_MARGIN {
-            show_earlier();
+            load_beyond(true);
         } else if has_later && from_bottom < LOAD_MARGIN {
-            show_later();
+            load_beyond(false);
         }
     };
 
@@ -239,13 +231,13 @@ pub fn MessageList(
         >
             {others}
             <Show when=move || has_earlier>
-                <button type="button" class="dlg-chat__earlier" on:click=move |_| show_earlier()>
+                <button type="button" class="dlg-chat__earlier" on:click=move |_| load_beyond(true)>
                     {move || i18n.t("chat.earlier")}
                 </button>
             </Show>
             {items}
             <Show when=move || has_later>
-                <button type="button" class="dlg-chat__earlier dlg-chat__later" on:click=move |_| show_later()>
+                <button type="button" class="dlg-chat__earlier dlg-chat__later" on:click=move |_| load_beyond(false)>
                     {move || i18n.t("chat.later")}
                 </button>
             </Show>
